@@ -1,0 +1,8 @@
+// ops/shape_ops.cc - see ops/ops.inc for what this family holds. (Being written.)
+#include "engine/op.hpp"
+
+namespace rtml {
+
+void register_shape_ops_ops(OpRegistry& r) { (void)r; }
+
+}  // namespace rtml

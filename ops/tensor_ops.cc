@@ -1,0 +1,8 @@
+// ops/tensor_ops.cc - see ops/ops.inc for what this family holds. (Being written.)
+#include "engine/op.hpp"
+
+namespace rtml {
+
+void register_tensor_ops_ops(OpRegistry& r) { (void)r; }
+
+}  // namespace rtml
