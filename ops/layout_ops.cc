@@ -98,8 +98,8 @@ template <class E>
 Status strided_run(const KernelCtx& k) {
   const auto& p = k.plan_data<StridedPlan>();
   if (p.total == 0) return {};
-  const E* in = k.in[0].data_as<const E>();
-  E* out = k.out[0].data_as<E>();
+  const E* in = k.in[0].as<const E>();
+  E* out = k.out[0].as<E>();
   const int inner = p.transpose2d ? 2 : 1;
   int64_t units = 1, unit = 1;
   for (int i = 0; i < p.rank - inner; ++i) units *= p.dims[i];
@@ -144,8 +144,8 @@ bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
   out->clear();
   if (!v) return false;
   const int64_t n = v->numel();
-  if (v->dtype == DType::I64) out->assign(v->data_as<int64_t>(), v->data_as<int64_t>() + n);
-  else if (v->dtype == DType::I32) out->assign(v->data_as<int32_t>(), v->data_as<int32_t>() + n);
+  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
+  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
   else return false;
   return true;
 }

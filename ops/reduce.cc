@@ -108,8 +108,8 @@ Status generic_run(const KernelCtx& k) {
   using Acc = typename AccOf<T, op>::type;
   const auto& p = k.plan_data<ReducePlan>();
   const Post post = k.st<ReduceState>().post;
-  const T* x = k.in[0].data_as<const T>();
-  T* y = k.out[0].data_as<T>();
+  const T* x = k.in[0].as<const T>();
+  T* y = k.out[0].as<T>();
   Acc* acc = static_cast<Acc*>(k.scratch);
   for (int64_t j = 0; j < p.out_numel; ++j) acc[j] = ident<Acc, op>();
   const int r = p.rank;
@@ -145,8 +145,8 @@ Status fast_f32_run(const KernelCtx& k) {
   const auto& p = k.plan_data<ReducePlan>();
   const auto& st = k.st<ReduceState>();
   const ReduceKernels& kk = reduce_kernels();
-  const float* x = k.in[0].data_as<const float>();
-  float* y = k.out[0].data_as<float>();
+  const float* x = k.in[0].as<const float>();
+  float* y = k.out[0].as<float>();
   auto part = [&](int64_t b, int64_t e) {
     if (p.I == 1) {
       kk.rows(st.op, x + b * p.R, e - b, p.R, y + b);
@@ -231,7 +231,7 @@ Status reduce_plan(PlanCtx& ctx) {
   if (st.axes_input) {
     const TensorView* v = ctx.in_value(1);
     if (!v) return ctx.invalid_input("the axes input is not known");
-    axes.assign(v->data_as<int64_t>(), v->data_as<int64_t>() + v->numel());
+    axes.assign(v->as<int64_t>(), v->as<int64_t>() + v->numel());
   }
   if (axes.empty() && st.noop_empty) {  // the input unchanged
     ctx.set_out_shape(0, in);
@@ -327,8 +327,8 @@ Status arg_load(LoadCtx& ctx) {
 template <class T, class V, bool is_max, bool last>
 Status arg_run(const KernelCtx& k) {
   const auto& p = k.plan_data<ArgPlan>();
-  const T* x = k.in[0].data_as<const T>();
-  int64_t* y = k.out[0].data_as<int64_t>();
+  const T* x = k.in[0].as<const T>();
+  int64_t* y = k.out[0].as<int64_t>();
   V* best = static_cast<V*>(k.scratch);
   for (int64_t o = 0; o < p.O; ++o) {
     const T* xo = x + o * p.R * p.I;

@@ -22,8 +22,8 @@ bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
   out->clear();
   if (!v) return false;
   const int64_t n = v->numel();
-  if (v->dtype == DType::I64) out->assign(v->data_as<int64_t>(), v->data_as<int64_t>() + n);
-  else if (v->dtype == DType::I32) out->assign(v->data_as<int32_t>(), v->data_as<int32_t>() + n);
+  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
+  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
   else return false;
   return true;
 }
@@ -251,7 +251,7 @@ struct ShapePlan : PlanData {
 
 Status shape_run(const KernelCtx& k) {
   const auto& p = k.plan_data<ShapePlan>();
-  int64_t* y = k.out[0].data_as<int64_t>();
+  int64_t* y = k.out[0].as<int64_t>();
   for (int64_t i = 0; i < p.count; ++i) y[i] = k.in[0].shape[static_cast<int>(p.start + i)];
   return {};
 }
@@ -364,7 +364,7 @@ template <class T>
 Status fill_run(const KernelCtx& k) {
   T v;
   std::memcpy(&v, k.st<ConstState>().value->raw(), sizeof(T));
-  T* y = k.out[0].data_as<T>();
+  T* y = k.out[0].as<T>();
   std::fill(y, y + k.out[0].numel(), v);
   return {};
 }
@@ -400,16 +400,16 @@ struct RangePlan : PlanData {
 template <class T>
 Status range_run(const KernelCtx& k) {
   const int64_t n = k.plan_data<RangePlan>().n;
-  T* y = k.out[0].data_as<T>();
-  T v = *k.in[0].data_as<T>(), d = *k.in[2].data_as<T>();
+  T* y = k.out[0].as<T>();
+  T v = *k.in[0].as<T>(), d = *k.in[2].as<T>();
   for (int64_t i = 0; i < n; ++i, v = static_cast<T>(v + d)) y[i] = v;  // ORT accumulates
   return {};
 }
 
 Status range_run_f16(const KernelCtx& k) {
   const int64_t n = k.plan_data<RangePlan>().n;
-  uint16_t* y = k.out[0].data_as<uint16_t>();
-  float v = half_to_float(*k.in[0].data_as<uint16_t>()), d = half_to_float(*k.in[2].data_as<uint16_t>());
+  uint16_t* y = k.out[0].as<uint16_t>();
+  float v = half_to_float(*k.in[0].as<uint16_t>()), d = half_to_float(*k.in[2].as<uint16_t>());
   for (int64_t i = 0; i < n; ++i, v += d) y[i] = float_to_half(v);
   return {};
 }
@@ -426,12 +426,12 @@ Status range_load(LoadCtx& ctx) {
 
 double scalar_as_double(const TensorView& v) {
   switch (v.dtype) {
-    case DType::F32: return *v.data_as<float>();
-    case DType::F64: return *v.data_as<double>();
-    case DType::I16: return *v.data_as<int16_t>();
-    case DType::I32: return *v.data_as<int32_t>();
-    case DType::I64: return static_cast<double>(*v.data_as<int64_t>());
-    case DType::F16: return half_to_float(*v.data_as<uint16_t>());
+    case DType::F32: return *v.as<float>();
+    case DType::F64: return *v.as<double>();
+    case DType::I16: return *v.as<int16_t>();
+    case DType::I32: return *v.as<int32_t>();
+    case DType::I64: return static_cast<double>(*v.as<int64_t>());
+    case DType::F16: return half_to_float(*v.as<uint16_t>());
     default: return 0;
   }
 }
@@ -445,7 +445,7 @@ Status range_plan(PlanCtx& ctx) {
   int64_t n = 0;
   if (t == DType::I64 || t == DType::I32 || t == DType::I16) {
     int64_t a, b, c;
-    if (t == DType::I64) a = *s->data_as<int64_t>(), b = *l->data_as<int64_t>(), c = *d->data_as<int64_t>();
+    if (t == DType::I64) a = *s->as<int64_t>(), b = *l->as<int64_t>(), c = *d->as<int64_t>();
     else a = static_cast<int64_t>(scalar_as_double(*s)), b = static_cast<int64_t>(scalar_as_double(*l)),
          c = static_cast<int64_t>(scalar_as_double(*d));
     if (c == 0) return ctx.invalid_input("delta is 0");
@@ -503,9 +503,9 @@ Status dropout_mask_run(const KernelCtx& k) {
   const int64_t n = k.out[1].numel();
   switch (k.out[1].dtype) {
     case DType::Bool: std::memset(k.out[1].data, 1, static_cast<size_t>(n)); break;
-    case DType::F32: std::fill(k.out[1].data_as<float>(), k.out[1].data_as<float>() + n, 1.0f); break;
-    case DType::F64: std::fill(k.out[1].data_as<double>(), k.out[1].data_as<double>() + n, 1.0); break;
-    default: std::fill(k.out[1].data_as<uint16_t>(), k.out[1].data_as<uint16_t>() + n, uint16_t{0x3C00}); break;
+    case DType::F32: std::fill(k.out[1].as<float>(), k.out[1].as<float>() + n, 1.0f); break;
+    case DType::F64: std::fill(k.out[1].as<double>(), k.out[1].as<double>() + n, 1.0); break;
+    default: std::fill(k.out[1].as<uint16_t>(), k.out[1].as<uint16_t>() + n, uint16_t{0x3C00}); break;
   }
   return {};
 }
@@ -514,13 +514,13 @@ Status dropout_plan(PlanCtx& ctx) {
   if (ctx.opset() >= 12 && ctx.has_input(2)) {
     const TensorView* t = ctx.in_value(2);
     if (!t || t->numel() != 1) return ctx.invalid_input("training_mode must be a known scalar");
-    if (*t->data_as<uint8_t>() != 0) {
+    if (*t->as<uint8_t>() != 0) {
       double ratio = 0.5;
       if (ctx.has_input(1)) {
         const TensorView* r = ctx.in_value(1);
         if (!r || r->numel() != 1) return ctx.invalid_input("ratio must be a known scalar");
-        ratio = r->dtype == DType::F32 ? *r->data_as<float>()
-                : r->dtype == DType::F64 ? *r->data_as<double>() : half_to_float(*r->data_as<uint16_t>());
+        ratio = r->dtype == DType::F32 ? *r->as<float>()
+                : r->dtype == DType::F64 ? *r->as<double>() : half_to_float(*r->as<uint16_t>());
       }
       if (ratio != 0) return ctx.invalid_input("training_mode with a nonzero ratio is not supported (random mask)");
     }

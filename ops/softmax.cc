@@ -39,8 +39,8 @@ Status f32_run(const KernelCtx& k) {
   const auto& p = k.plan_data<SoftmaxPlan>();
   const bool log = k.st<SoftmaxState>().log;
   const SoftmaxKernels& kk = softmax_kernels();
-  const float* x = k.in[0].data_as<const float>();
-  float* y = k.out[0].data_as<float>();
+  const float* x = k.in[0].as<const float>();
+  float* y = k.out[0].as<float>();
   if (p.N == 0) return {};
   const int64_t block = p.N * p.I;
   auto part = [&](int64_t b, int64_t e) {
@@ -75,8 +75,8 @@ template <class T, class V>
 Status scalar_run(const KernelCtx& k) {
   const auto& p = k.plan_data<SoftmaxPlan>();
   const bool log = k.st<SoftmaxState>().log;
-  const T* x = k.in[0].data_as<const T>();
-  T* y = k.out[0].data_as<T>();
+  const T* x = k.in[0].as<const T>();
+  T* y = k.out[0].as<T>();
   for (int64_t o = 0; o < p.O; ++o)
     for (int64_t i = 0; i < p.I; ++i) {
       const T* xs = x + o * p.N * p.I + i;

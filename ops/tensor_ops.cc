@@ -15,8 +15,8 @@ bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
   out->clear();
   if (!v) return false;
   const int64_t n = v->numel();
-  if (v->dtype == DType::I64) out->assign(v->data_as<int64_t>(), v->data_as<int64_t>() + n);
-  else if (v->dtype == DType::I32) out->assign(v->data_as<int32_t>(), v->data_as<int32_t>() + n);
+  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
+  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
   else return false;
   return true;
 }
@@ -63,12 +63,12 @@ Status concat_load(LoadCtx& ctx) {
 
 Status concat_run(const KernelCtx& k) {
   const auto& p = k.plan_data<ConcatPlan>();
-  char* y = k.out[0].data_as<char>();
+  char* y = k.out[0].as<char>();
   const int n = k.n_in;
   for (int64_t o = 0; o < p.outer; ++o)
     for (int i = 0; i < n; ++i) {
       const size_t b = p.block[i];
-      if (b) std::memcpy(y, k.in[i].data_as<const char>() + o * b, b);
+      if (b) std::memcpy(y, k.in[i].as<const char>() + o * b, b);
       y += b;
     }
   return {};
@@ -138,11 +138,11 @@ Status split_load(LoadCtx& ctx) {
 
 Status split_run(const KernelCtx& k) {
   const auto& p = k.plan_data<SplitPlan>();
-  const char* x = k.in[0].data_as<const char>();
+  const char* x = k.in[0].as<const char>();
   for (int64_t o = 0; o < p.outer; ++o)
     for (int j = 0; j < k.n_out; ++j) {
       const size_t b = p.block[j];
-      if (b && k.out[j].data) std::memcpy(k.out[j].data_as<char>() + o * b, x, b);
+      if (b && k.out[j].data) std::memcpy(k.out[j].as<char>() + o * b, x, b);
       x += b;
     }
   return {};
@@ -210,15 +210,15 @@ Status gather_load(LoadCtx& ctx) {
 template <class I>
 Status gather_run(const KernelCtx& k) {
   const auto& p = k.plan_data<GatherPlan>();
-  const I* idx = k.in[1].data_as<const I>();
+  const I* idx = k.in[1].as<const I>();
   for (int64_t m = 0; m < p.n_idx; ++m) {
     const int64_t v = static_cast<int64_t>(idx[m]);
     if (v < -p.axis_dim || v >= p.axis_dim)
       return k.invalid_input("index " + std::to_string(v) + " out of range [" + std::to_string(-p.axis_dim) + ", " +
                              std::to_string(p.axis_dim) + ")");
   }
-  const char* x = k.in[0].data_as<const char>();
-  char* y = k.out[0].data_as<char>();
+  const char* x = k.in[0].as<const char>();
+  char* y = k.out[0].as<char>();
   const size_t ib = p.inner_bytes;
   if (ib == 0) return {};
   for (int64_t o = 0; o < p.outer; ++o) {
@@ -276,8 +276,8 @@ Status tile_load(LoadCtx& ctx) {
 Status tile_run(const KernelCtx& k) {
   const auto& p = k.plan_data<TilePlan>();
   if (k.out[0].numel() == 0) return {};
-  const char* x = k.in[0].data_as<const char>();
-  char* y = k.out[0].data_as<char>();
+  const char* x = k.in[0].as<const char>();
+  char* y = k.out[0].as<char>();
   const int r = p.rank;
   if (r == 0) {
     std::memcpy(y, x, p.esize);
