@@ -70,7 +70,7 @@ void transpose_tile(const E* in, int64_t R, int64_t C, E* out) {
 template <class E>
 void strided_units(const StridedPlan& p, const E* in, E* out, int64_t b, int64_t e) {
   const int inner = p.transpose2d ? 2 : 1;
-  const int outer = p.rank - inner;
+  const int outer = std::max(0, p.rank - inner);
   int64_t unit = 1;
   for (int i = outer; i < p.rank; ++i) unit *= p.dims[i];
   int64_t idx[Shape::kMaxRank] = {};
