@@ -84,21 +84,20 @@ void rows_op(const float* x, int64_t rows, int64_t n, float* y) {
   for (int64_t r = 0; r < rows; ++r) y[r] = reduce_run<A, op>(x + r * n, n);
 }
 
-// y[i] over k: vertical, W lanes of i at a time; y holds the running result.
+// y[i] over k, row by row: y (inner floats) stays in cache and every row is read in order;
+// the W-wide blocks of a row are independent, so no add/max latency chain forms.
 template <class A, RedOp op>
 void cols_op(const float* x, int64_t n, int64_t inner, float* y) {
   using B = xsimd::batch<float, A>;
   constexpr int64_t W = B::size;
-  int64_t i = 0;
-  for (; i + W <= inner; i += W) {
-    B a(identity<op>());
-    for (int64_t k = 0; k < n; ++k) a = step<op>(a, B::load_unaligned(x + k * inner + i));
-    a.store_unaligned(y + i);
-  }
-  if (i < inner) {
-    for (int64_t j = i; j < inner; ++j) y[j] = identity<op>();
-    for (int64_t k = 0; k < n; ++k)
-      for (int64_t j = i; j < inner; ++j) y[j] = step_s<op>(y[j], x[k * inner + j]);
+  const int64_t vend = inner - inner % W;
+  const B id(identity<op>());
+  for (int64_t i = 0; i < vend; i += W) id.store_unaligned(y + i);
+  for (int64_t i = vend; i < inner; ++i) y[i] = identity<op>();
+  for (int64_t k = 0; k < n; ++k) {
+    const float* xk = x + k * inner;
+    for (int64_t i = 0; i < vend; i += W) step<op>(B::load_unaligned(y + i), B::load_unaligned(xk + i)).store_unaligned(y + i);
+    for (int64_t i = vend; i < inner; ++i) y[i] = step_s<op>(y[i], xk[i]);
   }
 }
 
