@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ops/common.hpp"
+#include "ops/kernels/transpose.hpp"
 
 namespace rtml {
 namespace {
@@ -53,19 +54,6 @@ void copy_run(const E* src, int64_t n, int64_t stride, E* dst) {
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i * stride];
 }
 
-// Output [C][R] from input rows [R][C] (dense), in 32x32 tiles so both sides stay in cache.
-// Why 32: a tile of 32x32 8-byte elements is 8 KB per side, well inside L1 with both sides.
-template <class E>
-void transpose_tile(const E* in, int64_t R, int64_t C, E* out) {
-  constexpr int64_t kT = 32;
-  for (int64_t i0 = 0; i0 < C; i0 += kT)
-    for (int64_t j0 = 0; j0 < R; j0 += kT) {
-      const int64_t i1 = std::min(C, i0 + kT), j1 = std::min(R, j0 + kT);
-      for (int64_t i = i0; i < i1; ++i)
-        for (int64_t j = j0; j < j1; ++j) out[i * R + j] = in[j * C + i];
-    }
-}
-
 // Units [b, e): an inner run (rank-1 dims outer) or, for transpose2d, one 2-D block.
 template <class E>
 void strided_units(const StridedPlan& p, const E* in, E* out, int64_t b, int64_t e) {
@@ -83,7 +71,13 @@ void strided_units(const StridedPlan& p, const E* in, E* out, int64_t b, int64_t
   }
   E* dst = out + b * unit;
   for (int64_t u = b; u < e; ++u, dst += unit) {
-    if (p.transpose2d) transpose_tile(in + off, p.dims[p.rank - 1], p.dims[p.rank - 2], dst);
+    if (p.transpose2d) {
+      if constexpr (sizeof(E) == 4)
+        transpose_kernels().t32(reinterpret_cast<const uint32_t*>(in + off), p.dims[p.rank - 1], p.dims[p.rank - 2],
+                                reinterpret_cast<uint32_t*>(dst));
+      else
+        transpose_tiles(in + off, p.dims[p.rank - 1], p.dims[p.rank - 2], dst);
+    }
     else copy_run(in + off, unit, p.rank ? p.stride[p.rank - 1] : 1, dst);
     for (int i = outer - 1; i >= 0; --i) {  // odometer
       off += p.stride[i];

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 
+#include "ops/kernels/transpose.hpp"
 #include "tests/util/model_builder.hpp"
 
 namespace rtml::test {
@@ -91,6 +92,22 @@ TEST(Transpose, DefaultReversesAndTiledPaths) {
   EXPECT_TRUE(run_node("Transpose", {big}, 1, {})[0].same_as(ref_transpose(big, {1, 0})));
   auto one = seq(DType::F32, {1});
   EXPECT_TRUE(run_node("Transpose", {one}, 1, {})[0].same_as(one));
+}
+
+TEST(TransposeKernels, VariantsMatchScalar) {
+  const TransposeKernels* ref = transpose_kernels_variant(0);
+  ASSERT_NE(ref, nullptr);
+  const TransposeKernels* k = transpose_kernels_variant(2);
+  if (!k) GTEST_SKIP() << "no AVX2 on this host";
+  for (int64_t R : {1, 3, 7, 8, 17, 65, 257})
+    for (int64_t C : {1, 5, 8, 16, 33, 65}) {
+      std::vector<uint32_t> in(R * C), a(R * C), b(R * C, 0xdeadbeef);
+      for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint32_t>(i * 2654435761u);
+      ref->t32(in.data(), R, C, a.data());
+      k->t32(in.data(), R, C, b.data());
+      EXPECT_EQ(a, b) << R << "x" << C;
+      EXPECT_EQ(a[1 % a.size()], in[R > 1 ? C % in.size() : 1 % in.size()]) << "scalar reference sanity";
+    }
 }
 
 TEST(Transpose, BadPerm) {
