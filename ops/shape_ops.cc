@@ -525,7 +525,9 @@ Status dropout_plan(PlanCtx& ctx) {
         ratio = r->dtype == DType::F32 ? *r->as<float>()
                 : r->dtype == DType::F64 ? *r->as<double>() : half_to_float(*r->as<uint16_t>());
       }
-      if (ratio != 0) return ctx.invalid_input("training_mode with a nonzero ratio is not supported (random mask)");
+      // Unsupported (3), not a bad input: training needs a random mask no reference reproduces.
+      if (ratio != 0)
+        return Status(StatusCode::Unsupported, "node '" + ctx.node.name + "' (Dropout): training_mode with a nonzero ratio is not supported");
     }
   }
   ctx.set_out_shape(0, ctx.in_shape(0));

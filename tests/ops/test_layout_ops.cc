@@ -263,3 +263,25 @@ TEST(Expand, Broadcasting) {
 
 }  // namespace
 }  // namespace rtml::test
+
+namespace rtml::test {
+namespace {
+
+TEST(Transpose, ThreadsGiveTheSameResult) {
+  auto x = seq(DType::F32, {8, 64, 28, 28});
+  ModelBuilder b;
+  b.opset("", 13);
+  b.input("x", DType::F32, {-1, 64, 28, 28});
+  b.node("Transpose", {"x"}, {"y"}, {A::i64s("perm", {0, 2, 3, 1})});
+  b.output("y", DType::F32);
+  ModelOptions o;
+  o.threads = 4;
+  auto m = b.load(o);
+  ASSERT_TRUE(m);
+  auto y = run(m, {x});
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_TRUE(y[0].same_as(ref_transpose(x, {0, 2, 3, 1})));
+}
+
+}  // namespace
+}  // namespace rtml::test

@@ -265,3 +265,31 @@ TEST(ArgMaxMin, Errors) {
 
 }  // namespace
 }  // namespace rtml::test
+
+namespace rtml::test {
+namespace {
+
+TEST(Reduce, ThreadsGiveTheSameResult) {
+  auto x = rand_f32({257, 1000}, 11);
+  for (int64_t axis : {0, 1}) {
+    std::vector<Tensor> outs[2];
+    for (int t = 0; t < 2; ++t) {
+      ModelBuilder b;
+      b.opset("", 13);
+      b.input("x", DType::F32, {-1, 1000});
+      b.node("ReduceSum", {"x", "a"}, {"y"});
+      b.initializer("a", make_i64({1}, {axis}));
+      b.output("y", DType::F32);
+      ModelOptions o;
+      o.threads = t ? 4 : 1;
+      auto m = b.load(o);
+      ASSERT_TRUE(m);
+      outs[t] = run(m, {x});
+      ASSERT_EQ(outs[t].size(), 1u);
+    }
+    EXPECT_TRUE(outs[0][0].same_as(outs[1][0])) << "axis " << axis;
+  }
+}
+
+}  // namespace
+}  // namespace rtml::test

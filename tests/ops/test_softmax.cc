@@ -140,3 +140,31 @@ TEST(SoftmaxKernels, VariantsMatchScalar) {
 
 }  // namespace
 }  // namespace rtml::test
+
+namespace rtml::test {
+namespace {
+
+// Several threads split the rows: the result must equal the one-thread result exactly.
+TEST(Softmax, ThreadsGiveTheSameResult) {
+  auto xv = rand_vals(257 * 1000, 9);
+  Tensor x(DType::F32, {257, 1000});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(xv[i]);
+  std::vector<Tensor> outs[2];
+  for (int t = 0; t < 2; ++t) {
+    ModelBuilder b;
+    b.opset("", 13);
+    b.input("x", DType::F32, {-1, 1000});
+    b.node("LogSoftmax", {"x"}, {"y"});
+    b.output("y", DType::F32);
+    ModelOptions o;
+    o.threads = t ? 4 : 1;
+    auto m = b.load(o);
+    ASSERT_TRUE(m);
+    outs[t] = run(m, {x});
+    ASSERT_EQ(outs[t].size(), 1u);
+  }
+  EXPECT_TRUE(outs[0][0].same_as(outs[1][0]));
+}
+
+}  // namespace
+}  // namespace rtml::test
