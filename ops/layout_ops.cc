@@ -245,16 +245,18 @@ Status slice_plan(PlanCtx& ctx) {
     int64_t b = starts[i], e = ends[i];
     if (b < 0) b += d;
     if (e < 0) e += d;
+    // Lengths written so that huge steps (INT64_MAX, INT64_MIN) cannot overflow.
     if (s > 0) {
       b = std::clamp<int64_t>(b, 0, d);
       e = std::clamp<int64_t>(e, 0, d);
-      len[ax] = e > b ? (e - b + s - 1) / s : 0;
+      len[ax] = e > b ? (e - b - 1) / s + 1 : 0;
     } else {
       b = std::clamp<int64_t>(b, 0, d - 1);
       e = std::clamp<int64_t>(e, -1, d - 1);
-      len[ax] = b > e ? (b - e + (-s) - 1) / (-s) : 0;
+      const int64_t as = s == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -s;
+      len[ax] = b > e ? (b - e - 1) / as + 1 : 0;
     }
-    begin[ax] = b, step[ax] = s;
+    begin[ax] = b, step[ax] = len[ax] > 1 ? s : 1;  // one element: the step does not matter
   }
   int64_t dst[Shape::kMaxRank];
   dense_strides(in, dst);

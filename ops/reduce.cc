@@ -203,6 +203,7 @@ KernelFn pick_generic(RedOp op, DType t) {
 template <RedOp op, Post post, int axes_input_since>
 Status reduce_load(LoadCtx& ctx) {
   if (!ctx.has_input(0)) return ctx.invalid("needs an input");
+  if (!ctx.has_output(0)) return ctx.invalid("output 0 is required");
   const DType t = ctx.in_dtype(0);
   const bool minmax = op == RedOp::Max || op == RedOp::Min;
   if (!(visit_numeric(t, [](auto) {}) || t == DType::F16 || (minmax && t == DType::Bool)))

@@ -42,6 +42,7 @@ std::string ints_str(const std::vector<int64_t>& v) {
 Status any_tensor_load(LoadCtx& ctx) {
   if (ctx.num_inputs() < 1 || !ctx.has_input(0)) return ctx.invalid("needs an input");
   if (ctx.in_kind(0) != ValueKind::Tensor) return ctx.unsupported("only tensor inputs are supported");
+  if (!ctx.has_output(0)) return ctx.invalid("output 0 is required");  // it aliases the input
   ctx.set_out(0, ctx.in_dtype(0));
   return {};
 }
@@ -405,7 +406,10 @@ Status range_run(const KernelCtx& k) {
   const int64_t n = k.plan_data<RangePlan>().n;
   T* y = k.out[0].as<T>();
   T v = *k.in[0].as<T>(), d = *k.in[2].as<T>();
-  for (int64_t i = 0; i < n; ++i, v = static_cast<T>(v + d)) y[i] = v;  // ORT accumulates
+  for (int64_t i = 0; i < n; ++i) {  // ORT accumulates (no overflow past the last value)
+    y[i] = v;
+    if (i + 1 < n) v = static_cast<T>(v + d);
+  }
   return {};
 }
 
@@ -489,6 +493,7 @@ struct DropoutState : OpState {
 
 Status dropout_load(LoadCtx& ctx) {
   if (Status s = ctx.require_input(0, {DType::F32, DType::F64, DType::F16}); !s.ok()) return s;
+  if (!ctx.has_output(0)) return ctx.invalid("output 0 is required");
   if (ctx.opset() >= 12) {
     if (Status s = ctx.require_input(1, {DType::F32, DType::F64, DType::F16}, false); !s.ok()) return s;
     if (Status s = ctx.require_input(2, {DType::Bool}, false); !s.ok()) return s;

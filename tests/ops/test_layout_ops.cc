@@ -146,10 +146,17 @@ Tensor ref_slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64
     idx[a].clear();
     if (st > 0) {
       b = std::clamp<int64_t>(b, 0, d), e = std::clamp<int64_t>(e, 0, d);
-      for (int64_t k = b; k < e; k += st) idx[a].push_back(k);
+      for (int64_t k = b; k < e; k += st) {
+        idx[a].push_back(k);
+        if (e - k <= st) break;  // no overflow with huge steps
+      }
     } else {
       b = std::clamp<int64_t>(b, 0, d - 1), e = std::clamp<int64_t>(e, -1, d - 1);
-      for (int64_t k = b; k > e; k += st) idx[a].push_back(k);
+      const int64_t as = st == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -st;
+      for (int64_t k = b; k > e; k += st) {
+        idx[a].push_back(k);
+        if (k - e <= as) break;
+      }
     }
   }
   Shape o;
@@ -193,6 +200,7 @@ TEST(Slice, StepsClampingAndAxes) {
   check_slice(seq(DType::String, {4, 3}), {3}, {0}, {0}, {-1}, 10);
   check_slice(seq(DType::I8, {17}), {1}, {16}, {}, {3}, 21);
   check_slice(seq(DType::I64, {257, 3}), {1}, {256}, {0}, {}, 13);
+  check_slice(x, {1, 4}, {kMax, kMin}, {0, 1}, {kMax, kMin});  // huge steps: one element each
   // int32 indices
   auto y = run_node("Slice", {x, make_i32({1}, {1}), make_i32({1}, {3})}, 1, {}, "", 13);
   EXPECT_TRUE(y[0].same_as(ref_slice(x, {1}, {3}, {}, {})));
