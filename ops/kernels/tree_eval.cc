@@ -42,18 +42,20 @@ void acc_reference(const Forest<T>& f, const T* x, int64_t n, int64_t stride, in
       add_leaf<kOp>(f, walk_reference(f.nodes.data(), f.tree_begin[t], x + r * stride), score + r * K, has + r * K);
 }
 
-// Trees outer, rows inner in groups of kLanes: a tree stays in L1 while the rows go through it.
+// Trees outer, rows inner in groups of kLanes: a tree stays in L1 while the rows go through it
+// (the caller passes blocks of rows small enough for that).
 template <Op kOp, class T, bool kNaN>
 void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has) {
   const int32_t K = f.info.n_targets;
   const Node<T>* nodes = f.nodes.data();
   int32_t leaf[kLanes];
   const T* xr[kLanes];
-  for (int64_t r0 = 0; r0 < n; r0 += kLanes) {
-    const int64_t m = std::min<int64_t>(kLanes, n - r0);
-    for (int l = 0; l < kLanes; ++l) xr[l] = x + (r0 + std::min<int64_t>(l, m - 1)) * stride;  // pad with the last row
-    for (int32_t t = t0; t < t1; ++t) {
-      walk_rows<T, kNaN, kLanes>(nodes, f.tree_begin[t], f.tree_depth[t], xr, leaf);
+  for (int32_t t = t0; t < t1; ++t) {
+    const int32_t root = f.tree_begin[t], depth = f.tree_depth[t];
+    for (int64_t r0 = 0; r0 < n; r0 += kLanes) {
+      const int64_t m = std::min<int64_t>(kLanes, n - r0);
+      for (int l = 0; l < kLanes; ++l) xr[l] = x + (r0 + std::min<int64_t>(l, m - 1)) * stride;  // pad: last row
+      walk_rows<T, kNaN, kLanes>(nodes, root, depth, xr, leaf);
       if (f.single && K == 1) {
         for (int64_t l = 0; l < m; ++l) add<kOp>(score[r0 + l], has[r0 + l], f.leaf_value[leaf[l]]);
       } else {

@@ -16,34 +16,51 @@ namespace rtml::trees {
 // flight keep both load ports busy on current x86 cores without spilling the lane state.
 constexpr int kLanes = 8;
 
+// One step. Compilers turn a plain `c ? a : b` here into a branch, which mispredicts on half of
+// the nodes; x86 gets an explicit compare + cmov, other targets a mask select.
 template <class T, bool kNaN>
-inline int32_t step(const Node<T>* nodes, int32_t n, const T* x) {
-  const Node<T>& nd = nodes[n];
-  const T v = x[nd.feat];
-  int32_t c = v <= nd.thr;
-  if constexpr (kNaN) c |= (v != v) & nd.aux;  // aux bit 0: NaN takes jump
-  const int32_t next = n + 1;
-  return next + ((nd.jump - next) & -(c & 1));
+inline const Node<T>* step(const Node<T>* nodes, const Node<T>* p, const T* x) {
+  const T v = x[p->feat];
+  const Node<T>* j = nodes + p->jump;  // off the critical path: loaded with feat
+  const Node<T>* r = p + 1;
+  if constexpr (kNaN) {
+    const uintptr_t c = (v <= p->thr) | ((v != v) & (p->aux & 1));  // aux bit 0: NaN takes jump
+    const uintptr_t a = reinterpret_cast<uintptr_t>(r), b = reinterpret_cast<uintptr_t>(j);
+    return reinterpret_cast<const Node<T>*>(a ^ ((a ^ b) & (0 - c)));
+  } else {
+#if defined(__x86_64__)
+    // CF = (thr < v) or unordered: only "v <= thr" moves j in.
+    if constexpr (sizeof(T) == 4)
+      asm("ucomiss %[v], %[t]\n\tcmovae %[j], %[r]" : [r] "+r"(r) : [v] "x"(v), [t] "x"(p->thr), [j] "r"(j) : "cc");
+    else
+      asm("ucomisd %[v], %[t]\n\tcmovae %[j], %[r]" : [r] "+r"(r) : [v] "x"(v), [t] "x"(p->thr), [j] "r"(j) : "cc");
+    return r;
+#else
+    const uintptr_t c = v <= p->thr;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(r), b = reinterpret_cast<uintptr_t>(j);
+    return reinterpret_cast<const Node<T>*>(a ^ ((a ^ b) & (0 - c)));
+#endif
+  }
 }
 
-// L rows (x + l * stride) through the tree rooted at `root`, `depth` steps; leaf numbers out.
+// L rows (xr[l]) through the tree rooted at `root`, `depth` steps; leaf numbers out.
 template <class T, bool kNaN, int L>
 inline void walk_rows(const Node<T>* nodes, int32_t root, int32_t depth, const T* const* xr, int32_t* leaf) {
-  int32_t n[L];
-  for (int l = 0; l < L; ++l) n[l] = root;
+  const Node<T>* n[L];
+  for (int l = 0; l < L; ++l) n[l] = nodes + root;
   for (int32_t d = 0; d < depth; ++d)
     for (int l = 0; l < L; ++l) n[l] = step<T, kNaN>(nodes, n[l], xr[l]);
-  for (int l = 0; l < L; ++l) leaf[l] = nodes[n[l]].aux >> 1;
+  for (int l = 0; l < L; ++l) leaf[l] = n[l]->aux >> 1;
 }
 
 // One row through L trees (roots[l]), `depth` steps (the deepest of the L trees).
 template <class T, bool kNaN, int L>
 inline void walk_trees(const Node<T>* nodes, const int32_t* roots, int32_t depth, const T* x, int32_t* leaf) {
-  int32_t n[L];
-  for (int l = 0; l < L; ++l) n[l] = roots[l];
+  const Node<T>* n[L];
+  for (int l = 0; l < L; ++l) n[l] = nodes + roots[l];
   for (int32_t d = 0; d < depth; ++d)
     for (int l = 0; l < L; ++l) n[l] = step<T, kNaN>(nodes, n[l], x);
-  for (int l = 0; l < L; ++l) leaf[l] = nodes[n[l]].aux >> 1;
+  for (int l = 0; l < L; ++l) leaf[l] = n[l]->aux >> 1;
 }
 
 // The scalar reference: one row, one tree, until a leaf (a node that jumps to itself), NaN
