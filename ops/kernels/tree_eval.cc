@@ -326,6 +326,7 @@ template void merge_scores<float>(const Forest<float>&, float*, uint8_t*, const 
 template void merge_scores<double>(const Forest<double>&, double*, uint8_t*, const double*, const uint8_t*);
 template void finalize_row<float, float>(const Forest<float>&, float*, uint8_t*, float*, int64_t*);
 template void finalize_row<double, float>(const Forest<double>&, double*, uint8_t*, float*, int64_t*);
+template void finalize_row<float, double>(const Forest<float>&, float*, uint8_t*, double*, int64_t*);
 template void finalize_row<double, double>(const Forest<double>&, double*, uint8_t*, double*, int64_t*);
 
 }  // namespace rtml::trees
