@@ -36,6 +36,21 @@ std::string floats_or_tensor(LoadCtx& ctx, const char* name, const char* tensor_
   return "";
 }
 
+// The attribute's list itself (no copy: forests carry millions of values); the copying accessor
+// when the attribute has another type, so that LoadCtx records the type error.
+const std::vector<int64_t>& ints_ref(LoadCtx& ctx, const char* name, std::vector<int64_t>* keep) {
+  const Attr* a = ctx.attr(name);
+  if (a && a->type == Attr::Type::Ints) return a->ints;
+  *keep = ctx.attr_ints(name);
+  return *keep;
+}
+const std::vector<std::string>& strings_ref(LoadCtx& ctx, const char* name, std::vector<std::string>* keep) {
+  const Attr* a = ctx.attr(name);
+  if (a && a->type == Attr::Type::Strings) return a->strings;
+  *keep = ctx.attr_strings(name);
+  return *keep;
+}
+
 bool parse_mode(const std::string& s, Mode* m) {
   static const char* const names[] = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT",
                                       "BRANCH_EQ",  "BRANCH_NEQ", "BRANCH_MEMBER", "LEAF"};
@@ -136,11 +151,13 @@ std::string parse_v3(LoadCtx& ctx, bool classifier, ParsedTrees* out, bool* unsu
   ForestInfo& info = out->info;
   info.kind = classifier ? Kind::Classifier : Kind::Regressor;
 
-  const std::vector<int64_t> treeids = ctx.attr_ints("nodes_treeids");
-  const std::vector<int64_t> nodeids = ctx.attr_ints("nodes_nodeids");
-  const std::vector<int64_t> trueids = ctx.attr_ints("nodes_truenodeids");
-  const std::vector<int64_t> falseids = ctx.attr_ints("nodes_falsenodeids");
-  const std::vector<std::string> modes = ctx.attr_strings("nodes_modes");
+  std::vector<int64_t> k1, k2, k3, k4, k5, k6, k7;
+  std::vector<std::string> ks;
+  const std::vector<int64_t>& treeids = ints_ref(ctx, "nodes_treeids", &k1);
+  const std::vector<int64_t>& nodeids = ints_ref(ctx, "nodes_nodeids", &k2);
+  const std::vector<int64_t>& trueids = ints_ref(ctx, "nodes_truenodeids", &k3);
+  const std::vector<int64_t>& falseids = ints_ref(ctx, "nodes_falsenodeids", &k4);
+  const std::vector<std::string>& modes = strings_ref(ctx, "nodes_modes", &ks);
   g.feature = ctx.attr_ints("nodes_featureids");
   std::vector<int64_t> mt = ctx.attr_ints("nodes_missing_value_tracks_true");
   if (std::string e = floats_or_tensor(ctx, "nodes_values", "nodes_values_as_tensor", &g.value); !e.empty()) return e;
@@ -152,9 +169,9 @@ std::string parse_v3(LoadCtx& ctx, bool classifier, ParsedTrees* out, bool* unsu
   if (n >= static_cast<size_t>(INT32_MAX / 4)) return "too many nodes";
 
   const char* p = classifier ? "class_" : "target_";
-  const std::vector<int64_t> w_tree = ctx.attr_ints((std::string(p) + "treeids").c_str());
-  const std::vector<int64_t> w_node = ctx.attr_ints((std::string(p) + "nodeids").c_str());
-  const std::vector<int64_t> w_ids = ctx.attr_ints((std::string(p) + "ids").c_str());
+  const std::vector<int64_t>& w_tree = ints_ref(ctx, (std::string(p) + "treeids").c_str(), &k5);
+  const std::vector<int64_t>& w_node = ints_ref(ctx, (std::string(p) + "nodeids").c_str(), &k6);
+  const std::vector<int64_t>& w_ids = ints_ref(ctx, (std::string(p) + "ids").c_str(), &k7);
   std::vector<double> w_val;
   if (std::string e = floats_or_tensor(ctx, (std::string(p) + "weights").c_str(),
                                        (std::string(p) + "weights_as_tensor").c_str(), &w_val);
