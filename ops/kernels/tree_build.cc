@@ -23,29 +23,24 @@ template <class T>
 T below(T t) { return std::nextafter(t, -std::numeric_limits<T>::infinity()); }
 
 // An order comparison (LEQ LT GTE GT) rewritten as "x <= thr" (ONNX Runtime's rules: a NaN input
-// fails the comparison and goes to the false child unless missing_value_tracks_true).
+// fails the comparison and goes to the false child unless missing_value_tracks_true). No
+// canonical threshold is NaN: a test that can never hold becomes "x <= +inf" towards the false
+// child, so the no-NaN kernel may compare with ordered-or-equal flags.
 template <class T>
 Canon<T> order_node(Mode m, T t, bool mt) {
   const T inf = std::numeric_limits<T>::infinity();
-  const T nan = std::numeric_limits<T>::quiet_NaN();
-  if (std::isnan(t)) return {nan, true, mt};  // every comparison with NaN is false
+  const Canon<T> never{inf, false, !mt};
+  if (std::isnan(t)) return never;  // every comparison with NaN is false
   switch (m) {
     case Mode::Leq: return {t, true, mt};
     case Mode::Lt:  // x < t  <=>  x <= below(t); nothing is below -inf
-      return t == -inf ? Canon<T>{nan, true, mt} : Canon<T>{below(t), true, mt};
+      return t == -inf ? never : Canon<T>{below(t), true, mt};
     case Mode::Gt:  // x > t  <=>  !(x <= t)
       return {t, false, !mt};
     case Mode::Gte:  // x >= t  <=>  !(x <= below(t)); every number is >= -inf
       return t == -inf ? Canon<T>{inf, true, mt} : Canon<T>{below(t), false, !mt};
-    default: return {nan, true, mt};
+    default: return never;
   }
-}
-
-// x < t as "x <= thr" (the first node of an EQ pair).
-template <class T>
-T less_thr(T t) {
-  if (std::isnan(t) || t == -std::numeric_limits<T>::infinity()) return std::numeric_limits<T>::quiet_NaN();
-  return below(t);
 }
 
 struct Item {
@@ -152,7 +147,8 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
         stack.push_back({c.jump_is_true ? fc : tc, it.depth + 1, 0, 0});
         continue;
       }
-      // EQ / NEQ / MEMBER: pairs (x < v ? -> not equal : next), (x <= v ? -> equal : next).
+      // EQ / NEQ / MEMBER: per value v, (x < v ? -> not equal : next), (x <= v ? -> equal : next);
+      // NaN values never match, -inf needs only the second node.
       const double* vals = &g.value[i];
       int32_t k = 1;
       if (m == Mode::Member) {
@@ -165,18 +161,29 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
       const bool neq = m == Mode::Neq;
       const int32_t eq_child = neq ? fc : tc, ne_child = neq ? tc : fc;
       const int32_t poff = static_cast<int32_t>(patches.size());
-      if (k == 0) {  // an empty set: never a member (NaN follows missing_value_tracks_true)
-        f.nodes.push_back({std::numeric_limits<T>::quiet_NaN(), ft, -1, mt ? 1 : 0});
-        patches.push_back(idx);
-      }
+      int32_t steps = 0;
       for (int32_t j = 0; j < k; ++j) {
         const T v = static_cast<T>(vals[j]);
+        if (std::isnan(v)) continue;
         const int32_t a = static_cast<int32_t>(f.nodes.size());
-        f.nodes.push_back({less_thr(v), ft, a + 2, 0});                  // x < v: not this value
-        f.nodes.push_back({v, ft, -1, (mt && !neq) ? 1 : 0});            // x <= v: equal
-        patches.push_back(a + 1);
+        if (v != -inf) {
+          f.nodes.push_back({below(v), ft, a + 2, 0});  // x < v: not this value, try the next
+          ++steps;
+        }
+        const int32_t b = static_cast<int32_t>(f.nodes.size());
+        f.nodes.push_back({v, ft, -1, (mt && !neq) ? 1 : 0});  // x <= v (and not < v): equal
+        patches.push_back(b);
+        ++steps;
       }
-      const int32_t steps = k == 0 ? 1 : 2 * k;
+      if (steps == 0) {
+        // Nothing can be equal: always the not-equal child; a NaN input goes to the equal child
+        // only for EQ/MEMBER with missing_value_tracks_true.
+        f.nodes.push_back({inf, ft, -1, (neq || !mt) ? 1 : 0});
+        patches.push_back(idx);
+        stack.push_back({ne_child, it.depth + 1, poff, 1});
+        stack.push_back({eq_child, it.depth + 1, 0, 0});
+        continue;
+      }
       stack.push_back({eq_child, it.depth + steps, poff, static_cast<int32_t>(patches.size()) - poff});
       stack.push_back({ne_child, it.depth + steps, 0, 0});
     }

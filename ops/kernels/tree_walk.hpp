@@ -16,7 +16,7 @@ namespace rtml::trees {
 // flight keep both load ports busy on current x86 cores without spilling the lane state.
 constexpr int kLanes = 8;
 
-// One step. Compilers turn a plain `c ? a : b` here into a branch, which mispredicts on half of
+// One step. Canonical thresholds are never NaN (tree_build.cc). Compilers turn a plain `c ? a : b` here into a branch, which mispredicts on half of
 // the nodes; x86 gets an explicit compare + cmov, other targets a mask select.
 template <class T, bool kNaN>
 inline const Node<T>* step(const Node<T>* nodes, const Node<T>* p, const T* x) {
@@ -29,11 +29,11 @@ inline const Node<T>* step(const Node<T>* nodes, const Node<T>* p, const T* x) {
     return reinterpret_cast<const Node<T>*>(a ^ ((a ^ b) & (0 - c)));
   } else {
 #if defined(__x86_64__)
-    // CF = (thr < v) or unordered: only "v <= thr" moves j in.
+    // Flags of v - thr: CF|ZF = v <= thr (no NaN here: inputs were checked, thresholds never are).
     if constexpr (sizeof(T) == 4)
-      asm("ucomiss %[v], %[t]\n\tcmovae %[j], %[r]" : [r] "+r"(r) : [v] "x"(v), [t] "x"(p->thr), [j] "r"(j) : "cc");
+      asm("ucomiss %[t], %[v]\n\tcmovbe %[j], %[r]" : [r] "+r"(r) : [v] "x"(v), [t] "m"(p->thr), [j] "r"(j) : "cc");
     else
-      asm("ucomisd %[v], %[t]\n\tcmovae %[j], %[r]" : [r] "+r"(r) : [v] "x"(v), [t] "x"(p->thr), [j] "r"(j) : "cc");
+      asm("ucomisd %[t], %[v]\n\tcmovbe %[j], %[r]" : [r] "+r"(r) : [v] "x"(v), [t] "m"(p->thr), [j] "r"(j) : "cc");
     return r;
 #else
     const uintptr_t c = v <= p->thr;

@@ -239,6 +239,7 @@ TEST(TreeKernel, LayoutIsDepthFirstWithSelfLoopingLeaves) {
     const int32_t b = f.tree_begin[t], e = t + 1 < f.n_trees() ? f.tree_begin[t + 1] : static_cast<int32_t>(f.nodes.size());
     for (int32_t i = b; i < e; ++i) {
       const Node<float>& nd = f.nodes[i];
+      EXPECT_FALSE(std::isnan(nd.thr));  // the no-NaN kernel relies on it
       if (nd.jump == i) {
         EXPECT_TRUE(nd.aux & 1);
         EXPECT_EQ(nd.thr, std::numeric_limits<float>::infinity());
