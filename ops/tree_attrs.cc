@@ -118,7 +118,7 @@ class IdMap {
     bool operator==(const Key& o) const { return t == o.t && n == o.n; }
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const { return std::hash<int64_t>()(k.t * 1000003 ^ k.n); }
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(static_cast<uint64_t>(k.t) * 1000003u ^ static_cast<uint64_t>(k.n)); }
   };
   bool dense_ = true;
   std::unordered_map<int64_t, Run> runs_;

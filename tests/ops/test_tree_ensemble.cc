@@ -320,11 +320,12 @@ TEST(TreeEnsemble, Opset5MembershipLeavesAndPostNumbering) {
 }
 
 TEST(TreeEnsemble, BatchesAndThreadsAgreeWithOneRowAtATime) {
-  // 40 trees of depth 4 on 5 features, one target: batch 257 (threads 1 and 2) == rows one by one.
+  // 820 trees of depth 4 on 5 features, one target: enough work for the two parallel paths with two
+  // threads (257 rows: rows split; 20 rows: trees split) and the same values as rows one by one.
   Trees t;
   uint32_t s = 12345;
   auto rnd = [&] { return (s = s * 1103515245 + 12345) >> 8; };
-  for (int tr = 0; tr < 40; ++tr) {
+  for (int tr = 0; tr < 820; ++tr) {
     int id = 0;
     std::function<int(int)> build = [&](int depth) -> int {
       const int me = id++;
@@ -345,14 +346,18 @@ TEST(TreeEnsemble, BatchesAndThreadsAgreeWithOneRowAtATime) {
   std::vector<float> xs(257 * 5);
   for (auto& v : xs) v = static_cast<float>(rnd() % 300) / 100.f - 1.5f;
   auto attrs = plus(t.attrs(false), {A::i64("n_targets", 1)});
-  for (int threads : {1, 2}) {
-    ModelOptions opt;
-    opt.threads = threads;
-    auto big = run1("TreeEnsembleRegressor", make_f32({257, 5}, xs), attrs, 3, DType::I64, opt);
-    ASSERT_EQ(big.size(), 1u);
-    for (int r = 0; r < 257; r += 32) {
-      auto one = run1("TreeEnsembleRegressor", make_f32({1, 5}, std::vector<float>(xs.begin() + r * 5, xs.begin() + r * 5 + 5)), attrs);
-      EXPECT_FLOAT_EQ(big[0].data<float>()[r], one[0].data<float>()[0]) << "row " << r << " threads " << threads;
+  for (int rows : {257, 20}) {
+    for (int threads : {1, 2}) {
+      ModelOptions opt;
+      opt.threads = threads;
+      auto big = run1("TreeEnsembleRegressor", make_f32({rows, 5}, std::vector<float>(xs.begin(), xs.begin() + rows * 5)),
+                      attrs, 3, DType::I64, opt);
+      ASSERT_EQ(big.size(), 1u);
+      for (int r = 0; r < rows; r += 7) {
+        auto one = run1("TreeEnsembleRegressor", make_f32({1, 5}, std::vector<float>(xs.begin() + r * 5, xs.begin() + r * 5 + 5)), attrs);
+        const float want = one[0].data<float>()[0];
+        EXPECT_NEAR(big[0].data<float>()[r], want, 1e-5f * std::fabs(want)) << "row " << r << " threads " << threads;
+      }
     }
   }
 }
