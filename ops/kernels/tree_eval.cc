@@ -66,10 +66,15 @@ void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t
 }
 
 // One row through kLanes trees at a time (a single prediction: no rows to interleave).
+// Single-value forests sum in a register: through memory, the adds of one row form a
+// store-to-load chain that cost as much as the walks.
 template <Op kOp, class T, bool kNaN>
 void acc_trees(const Forest<T>& f, const T* x, int32_t t0, int32_t t1, T* score, uint8_t* has) {
   const Node<T>* nodes = f.nodes.data();
   int32_t roots[kLanes], leaf[kLanes];
+  const int32_t st = f.single_target;
+  T acc = score[st];
+  uint8_t acc_has = has[st];
   for (int32_t g = t0; g < t1; g += kLanes) {
     const int32_t m = std::min<int32_t>(kLanes, t1 - g);
     int32_t depth = 0;
@@ -79,8 +84,13 @@ void acc_trees(const Forest<T>& f, const T* x, int32_t t0, int32_t t1, T* score,
       depth = std::max(depth, f.tree_depth[t]);
     }
     walk_trees<T, kNaN, kLanes>(nodes, roots, depth, x, leaf);
-    for (int32_t l = 0; l < m; ++l) add_leaf<kOp>(f, leaf[l], score, has);  // tree order kept
+    if (f.single) {
+      for (int32_t l = 0; l < m; ++l) add<kOp>(acc, acc_has, f.leaf_value[leaf[l]]);  // tree order kept
+    } else {
+      for (int32_t l = 0; l < m; ++l) add_leaf<kOp>(f, leaf[l], score, has);
+    }
   }
+  if (f.single) score[st] = acc, has[st] = acc_has;
 }
 
 template <class T>
