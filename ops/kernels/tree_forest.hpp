@@ -10,9 +10,10 @@
 //                      test:  go = (x[feat] <= thr) ? jump : this + 1   ("false child next").
 //                      Every ONNX mode is rewritten into it: LT/GTE use the next float below the
 //                      threshold, GT/GTE swap the children, EQ/NEQ become two nodes sharing a
-//                      subtree, BRANCH_MEMBER a chain of such pairs. NaN inputs take `jump` iff
-//                      aux bit 0 is set (the kernel that handles NaN reads it; blocks of rows
-//                      without NaN run the kernel that does not).
+//                      subtree, BRANCH_MEMBER a chain of such pairs; a test that can never hold
+//                      becomes x <= +inf towards the false child, so no threshold is NaN.
+//                      NaN inputs take `jump` iff aux bit 0 is set (the kernel that handles NaN
+//                      reads it; blocks of rows without NaN run the kernel that does not).
 //                      A leaf is a node that loops on itself: thr = +inf, jump = its own index,
 //                      aux bit 0 = 1, aux >> 1 = leaf number. So a tree is walked by exactly
 //                      `depth` steps with no test for leaves, and several rows (or trees) walk
