@@ -84,16 +84,29 @@ struct Pow : Arith {
     if constexpr (std::is_integral_v<T>) return int_pow(a, b);
     else return std::pow(a, b);
   }
-  template <class B> static B v(const B& a, const B& b) { return xsimd::pow(a, b); }
+  // std::pow's special cases on top of exp(b*log|a|): pow(x, 0) = pow(1, y) = 1 (even NaN),
+  // 0 to a negative power is inf, a negative base needs an integer exponent (odd: negative).
+  template <class B> static B v(const B& a, const B& b) {
+    using T = typename B::value_type;
+    const B one(T(1)), zero(T(0));
+    const B ax = xsimd::abs(a);
+    B r = xsimd::pow(ax, b);
+    r = xsimd::select(ax == zero, xsimd::select(b < zero, B(std::numeric_limits<T>::infinity()), zero), r);
+    const B half = b * B(T(0.5));
+    const auto is_int = xsimd::floor(b) == b;
+    const auto odd = is_int & (xsimd::floor(half) != half);
+    r = xsimd::select(a < zero, xsimd::select(is_int, xsimd::select(odd, -r, r), B(std::numeric_limits<T>::quiet_NaN())), r);
+    return xsimd::select((b == zero) | (a == one), one, r);
+  }
 };
 // Max/Min propagate NaN (as ONNX Runtime does since 1.x).
 struct Max : Arith {
   template <class T> static T s(T a, T b) { return (a > b || a != a) ? a : b; }
-  template <class B> static B v(const B& a, const B& b) { return xsimd::select((a > b) | (a != a), a, b); }
+  template <class B> static B v(const B& a, const B& b) { return xsimd::select((a > b) | xsimd::isnan(a), a, b); }
 };
 struct Min : Arith {
   template <class T> static T s(T a, T b) { return (a < b || a != a) ? a : b; }
-  template <class B> static B v(const B& a, const B& b) { return xsimd::select((a < b) | (a != a), a, b); }
+  template <class B> static B v(const B& a, const B& b) { return xsimd::select((a < b) | xsimd::isnan(a), a, b); }
 };
 struct Logic {
   template <class T> static constexpr bool valid = std::is_same_v<T, bool>;
