@@ -63,12 +63,15 @@ D convert(S x) {
     if constexpr (std::is_same_v<D, int64_t>) {
       return cvt_i64(x);
     } else if constexpr (std::is_same_v<D, uint64_t>) {
-      // gcc: values >= 2^63 go through a subtraction, the rest through the signed conversion.
-      if (x >= S(9223372036854775808.0) && x < S(18446744073709551616.0))
+      // gcc: values >= 2^63 go through a subtraction (too big: 0), the rest through the signed
+      // conversion.
+      if (x >= S(9223372036854775808.0))
         return static_cast<uint64_t>(cvt_i64(x - S(9223372036854775808.0))) ^ (uint64_t(1) << 63);
       return static_cast<uint64_t>(cvt_i64(x));
     } else if constexpr (std::is_same_v<D, uint32_t>) {
-      return static_cast<uint32_t>(cvt_i64(x));
+      // The same trick on 32 bits (what ONNX Runtime's vectorised cast computes).
+      if (x >= S(2147483648.0)) return static_cast<uint32_t>(cvt_i32(x - S(2147483648.0))) ^ 0x80000000u;
+      return static_cast<uint32_t>(cvt_i32(x));
     } else {
       return static_cast<D>(cvt_i32(x));
     }

@@ -79,24 +79,13 @@ struct Div : Arith {
   }
   template <class B> static B v(const B& a, const B& b) { return a / b; }
 };
+// Pow stays scalar: std::pow is (nearly) correctly rounded, as ONNX Runtime's results are; a
+// SIMD exp(b*log(a)) drifts by several ulps. Squaring (the common case) is exact and vectorises.
 struct Pow : Arith {
+  template <class T> static constexpr bool simd = false;
   template <class T> static T s(T a, T b) {
     if constexpr (std::is_integral_v<T>) return int_pow(a, b);
     else return std::pow(a, b);
-  }
-  // std::pow's special cases on top of exp(b*log|a|): pow(x, 0) = pow(1, y) = 1 (even NaN),
-  // 0 to a negative power is inf, a negative base needs an integer exponent (odd: negative).
-  template <class B> static B v(const B& a, const B& b) {
-    using T = typename B::value_type;
-    const B one(T(1)), zero(T(0));
-    const B ax = xsimd::abs(a);
-    B r = xsimd::pow(ax, b);
-    r = xsimd::select(ax == zero, xsimd::select(b < zero, B(std::numeric_limits<T>::infinity()), zero), r);
-    const B half = b * B(T(0.5));
-    const auto is_int = xsimd::floor(b) == b;
-    const auto odd = is_int & (xsimd::floor(half) != half);
-    r = xsimd::select(a < zero, xsimd::select(is_int, xsimd::select(odd, -r, r), B(std::numeric_limits<T>::quiet_NaN())), r);
-    return xsimd::select((b == zero) | (a == one), one, r);
   }
 };
 // Max/Min propagate NaN (as ONNX Runtime does since 1.x).
@@ -146,6 +135,12 @@ void bin_kernel(const void* pa, const void* pb, void* po, int64_t n) {
   O* o = static_cast<O*>(po);
   const S ca = a[0], cb = b[0];
   int64_t i = 0;
+  if constexpr (std::is_same_v<Op, Pow> && kFloat<T> && M == 1) {
+    if (cb == S(2)) {
+      for (; i < n; ++i) o[i] = a[i] * a[i];
+      return;
+    }
+  }
   if constexpr (!std::is_same_v<Arch, ScalarArch> && Op::template simd<T> && !Op::cmp) {
     using B = xsimd::batch<S, Arch>;
     constexpr int64_t W = B::size;
@@ -191,12 +186,12 @@ struct Sign : UNum {
     return xsimd::select(x > B(T(0)), B(T(1)), xsimd::select(x < B(T(0)), B(T(-1)), xsimd::select(x == B(T(0)), B(T(0)), x)));
   }
 };
-// Relu(NaN) = 0 in both forms.
+// Relu keeps NaN and -0 (as ONNX Runtime).
 struct Relu : UNum {
-  template <class T> static T s(T x) { return x > T(0) ? x : T(0); }
+  template <class T> static T s(T x) { return x < T(0) ? T(0) : x; }
   template <class B> static B v(const B& x) {
     using T = typename B::value_type;
-    return xsimd::select(x > B(T(0)), x, B(T(0)));
+    return xsimd::select(x < B(T(0)), B(T(0)), x);
   }
 };
 struct Sqrt : UFloat {

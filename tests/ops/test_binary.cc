@@ -78,7 +78,7 @@ TEST(EwIsa, BinaryTablesMatchScalar) {
           const bool cmp = op >= static_cast<int>(BinOp::Equal);
           const EwType et = static_cast<EwType>(t);
           const EwType ot = cmp ? EwType::Bool : et;
-          const double rtol = op == static_cast<int>(BinOp::Pow) ? 1e-5 : 1e-7;
+          const double rtol = 1e-7;
           for (int n : kSizes) {
             std::vector<uint8_t> a, b, o1, o2;
             fill_operand(et, static_cast<BinOp>(op), false, a, n);
