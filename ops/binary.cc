@@ -315,35 +315,38 @@ Status cmp_load(LoadCtx& ctx) {
 
 // Pow with base and exponent of different types (opset 12+): computed in double (integers: exact
 // integer power), converted to the base type.
+struct Half16 {  // a float16 element, distinct from uint16_t
+  uint16_t bits;
+};
+
 template <class T>
 double to_d(T x) {
-  if constexpr (std::is_same_v<T, uint16_t>) return half_to_float(x);  // float16 storage
+  if constexpr (std::is_same_v<T, Half16>) return half_to_float(x.bits);
   else return static_cast<double>(x);
 }
 template <class T>
 T from_d(double x) {
-  if constexpr (std::is_same_v<T, uint16_t>) return float_to_half(static_cast<float>(x));
+  if constexpr (std::is_same_v<T, Half16>) return Half16{float_to_half(static_cast<float>(x))};
   else return convert<T>(x);
 }
 
 template <class T, class E>
 Status pow_mixed_run(const KernelCtx& k) {
   const GenPlan& p = k.plan_data<GenPlan>();
-  const bool f16 = k.in[0].dtype == DType::F16 || k.in[1].dtype == DType::F16;
-  generic2<T, E, T>(p.bc, k.env->pool, k.in[0].data, k.in[1].data, k.out[0].data, [f16](T x, E e) -> T {
-    if constexpr (std::is_integral_v<T> && std::is_integral_v<E>) {
-      if (!f16) return static_cast<T>(int_pow<int64_t>(static_cast<int64_t>(x), static_cast<int64_t>(e)));
-    }
-    return from_d<T>(std::pow(to_d(x), to_d(e)));
+  generic2<T, E, T>(p.bc, k.env->pool, k.in[0].data, k.in[1].data, k.out[0].data, [](T x, E e) -> T {
+    if constexpr (std::is_integral_v<T> && std::is_integral_v<E>)
+      return static_cast<T>(int_pow<int64_t>(static_cast<int64_t>(x), static_cast<int64_t>(e)));
+    else
+      return from_d<T>(std::pow(to_d(x), to_d(e)));
   });
   return {};
 }
 
-// Calls f(T{}) for numeric types, uint16_t standing for float16.
+// Calls f(T{}) for numeric types and Half16 for float16.
 template <class F>
 bool visit_storage(DType t, F&& f) {
   if (t == DType::F16) {
-    f(uint16_t{});
+    f(Half16{});
     return true;
   }
   return visit_numeric(t, f);

@@ -204,7 +204,17 @@ struct Exp : UFloat {
 };
 struct Log : UFloat {
   template <class T> static T s(T x) { return std::log(x); }
-  template <class B> static B v(const B& x) { return xsimd::log(x); }
+  // xsimd's log flushes subnormal inputs; those (rare) batches take the scalar path.
+  template <class B> static B v(const B& x) {
+    using T = typename B::value_type;
+    if (xsimd::any((x < B(std::numeric_limits<T>::min())) & (x > B(T(0))))) {
+      alignas(64) T buf[B::size];
+      x.store_aligned(buf);
+      for (std::size_t i = 0; i < B::size; ++i) buf[i] = std::log(buf[i]);
+      return B::load_aligned(buf);
+    }
+    return xsimd::log(x);
+  }
 };
 struct Reciprocal : UFloat {
   template <class T> static T s(T x) { return T(1) / x; }

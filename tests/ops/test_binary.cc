@@ -226,6 +226,19 @@ TEST(Binary, IntegerPowAndMixedPow) {
   o = run_node("Pow", {make_f64({1}, {2.0}), make_i32({3}, {1, 2, -1})}, 1, {}, "", 15);
   ASSERT_EQ(o.size(), 1u);
   EXPECT_DOUBLE_EQ(o[0].data<double>()[2], 0.5);
+  // uint16 base (not float16!) and float16 base with other exponent types
+  Tensor u16(DType::U16, {2});
+  u16.data<uint16_t>()[0] = 3;
+  u16.data<uint16_t>()[1] = 300;
+  o = run_node("Pow", {u16, make_i64({1}, {2})}, 1, {}, "", 15);
+  ASSERT_EQ(o.size(), 1u);
+  EXPECT_EQ(o[0].data<uint16_t>()[0], 9);
+  EXPECT_EQ(o[0].data<uint16_t>()[1], static_cast<uint16_t>(90000));
+  Tensor h = random_tensor(DType::F16, {3}, 1.5, 1.5);
+  o = run_node("Pow", {h, make_f32({3}, {2, 0.5f, -1})}, 1, {}, "", 15);
+  ASSERT_EQ(o.size(), 1u);
+  EXPECT_EQ(o[0].dtype(), DType::F16);
+  expect_close(o[0], {2.25, std::sqrt(1.5), 1 / 1.5}, 1e-3, "f16 ^ f32");
 }
 
 TEST(Binary, FloatPowSpecialValues) {
