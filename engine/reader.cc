@@ -13,6 +13,8 @@
 #include <fstream>
 #include <unordered_map>
 
+#include <google/protobuf/arena.h>
+
 #include "rtml_proto/onnx.pb.h"
 
 namespace rtml {
@@ -458,11 +460,17 @@ struct Reader {
 
 Status read_model(const void* data, size_t size, const std::string& base_dir, Graph* g) {
   if (size > size_t(INT_MAX)) return Status(StatusCode::InvalidModel, "model file over 2 GiB: put the weights in external data");
-  onnx::ModelProto m;
-  if (!m.ParseFromArray(data, static_cast<int>(size)))
+  // Parsed into an arena: a big forest has millions of repeated strings (nodes_modes), which
+  // protobuf would otherwise allocate one by one and free one by one.
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = std::min<size_t>(size + 4096, size_t(256) << 20);
+  arena_options.max_block_size = size_t(256) << 20;
+  google::protobuf::Arena arena(arena_options);
+  onnx::ModelProto* m = google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
+  if (!m->ParseFromArray(data, static_cast<int>(size)))
     return Status(StatusCode::InvalidModel, "not an ONNX model: the protobuf does not parse (truncated or another format)");
   Reader r{*g, base_dir, {}};
-  return r.read(m);
+  return r.read(*m);
 }
 
 // ---- public TensorProto helpers ---------------------------------------------------------------
