@@ -1,8 +1,250 @@
-// ops/linear_ml.cc - see ops/ops.inc for what this family holds. (Being written.)
+// ops/linear_ml.cc - LinearClassifier and LinearRegressor (ai.onnx.ml), with ONNX Runtime's
+// semantics: float scores from a GEMV over packed weights (ops/kernels/linear.hpp), labels from the
+// raw scores, then post_transform. The internal "rtml" domain versions are the same ops after
+// engine/passes/fold_linear_preprocess.cc folded a following Normalizer into them (attribute
+// `normalize`). SVMClassifier/SVMRegressor live in ops/svm_ml.cc.
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "engine/op.hpp"
+#include "ops/kernels/linear.hpp"
+#include "ops/kernels/linear_post.hpp"
 
 namespace rtml {
+namespace {
 
-void register_linear_ml_ops(OpRegistry& r) { (void)r; }
+using linear::Norm;
+
+template <class T>
+T* ptr(const TensorView& v) { return static_cast<T*>(v.data); }
+using linear::Post;
+
+// Rows per parallel chunk: below this many multiply-adds a chunk is not worth a thread wake-up.
+constexpr int64_t kParallelMacs = 1 << 16;
+
+struct LinearState : OpState {
+  linear::Weights wt;
+  Post post = Post::None;
+  bool classifier = false;
+  bool string_labels = false;
+  std::vector<int64_t> labels_i;         // classifier: one per score column (or the 2 binary ones)
+  std::vector<std::string> labels_store;
+  std::vector<StrRef> labels_s;          // views of labels_store
+  bool binary = false;                   // one score column: label = score > 0 ? pos : neg
+  bool add_second = false;               // binary with two labels: probabilities [1 - s, s]
+  int64_t pos_i = 1, neg_i = 0;
+  StrRef pos_s, neg_s;
+  bool normalize = false;                // fused Normalizer on the scores (rtml domain only)
+  Norm norm = Norm::L1;
+  int64_t width = 0;                     // score columns written
+};
+
+struct LinearPlan : PlanData {
+  int64_t rows = 0;
+  bool convert = false;                  // input is not float: converted into scratch first
+  bool parallel = false;
+  int64_t grain = 1;
+};
+
+Status parse_common(LoadCtx& ctx, LinearState& st) {
+  if (Status s = ctx.require_input(0, {DType::F32, DType::F64, DType::I32, DType::I64}); !s.ok()) return s;
+  if (!linear::parse_post(ctx.attr_string("post_transform", "NONE"), &st.post))
+    return ctx.invalid("post_transform must be NONE, LOGISTIC, SOFTMAX, SOFTMAX_ZERO or PROBIT");
+  if (ctx.node.domain == "rtml" && ctx.has_attr("normalize")) {
+    if (!linear::parse_norm(ctx.attr_string("normalize"), &st.norm)) return ctx.invalid("normalize must be MAX, L1 or L2");
+    st.normalize = true;
+  }
+  return {};
+}
+
+Status classifier_load(LoadCtx& ctx) {
+  auto st = std::make_shared<LinearState>();
+  st->classifier = true;
+  if (Status s = parse_common(ctx, *st); !s.ok()) return s;
+  std::vector<float> coef = ctx.attr_floats("coefficients");
+  std::vector<float> icpt = ctx.attr_floats("intercepts");
+  int64_t mc = ctx.attr_int("multi_class", 0);
+  (void)mc;  // ONNX Runtime ignores it too: scores are always one column per class
+  st->labels_i = ctx.attr_ints("classlabels_ints");
+  st->labels_store = ctx.attr_strings("classlabels_strings");
+  if (!ctx.attr_error().empty()) return ctx.invalid(ctx.attr_error());
+  st->string_labels = !st->labels_store.empty();
+  for (auto& s : st->labels_store) st->labels_s.push_back({s.data(), s.size()});
+  const int64_t n_labels = st->string_labels ? static_cast<int64_t>(st->labels_s.size())
+                                             : static_cast<int64_t>(st->labels_i.size());
+  if (coef.empty()) return ctx.invalid("coefficients is required");
+  // Classes = intercepts (as ONNX Runtime counts them); without intercepts, one row per label.
+  int64_t C = !icpt.empty() ? static_cast<int64_t>(icpt.size()) : n_labels;
+  if (C <= 0) return ctx.invalid("needs intercepts or class labels to know the number of classes");
+  if (static_cast<int64_t>(coef.size()) % C != 0)
+    return ctx.invalid("coefficients (" + std::to_string(coef.size()) + ") is not a multiple of the " +
+                       std::to_string(C) + " classes");
+  const int64_t F = static_cast<int64_t>(coef.size()) / C;
+  st->wt.pack(C, F, coef.data(), icpt.empty() ? nullptr : icpt.data());
+  if (C == 1) {
+    st->binary = true;
+    st->add_second = n_labels == 2;
+    if (st->string_labels) {
+      static const char kOne[] = "1", kZero[] = "0";
+      st->pos_s = n_labels == 2 ? st->labels_s[1] : StrRef{kOne, 1};
+      st->neg_s = n_labels == 2 ? st->labels_s[0] : StrRef{kZero, 1};
+    } else {
+      st->pos_i = n_labels == 2 ? st->labels_i[1] : 1;
+      st->neg_i = n_labels == 2 ? st->labels_i[0] : 0;
+    }
+  } else if (n_labels < C) {
+    return ctx.invalid(std::to_string(C) + " classes but " + std::to_string(n_labels) + " class labels");
+  }
+  st->width = st->add_second ? 2 : C;
+  ctx.set_out(0, st->string_labels ? DType::String : DType::I64);
+  ctx.set_out(1, DType::F32);
+  ctx.set_state(st);
+  return {};
+}
+
+Status regressor_load(LoadCtx& ctx) {
+  auto st = std::make_shared<LinearState>();
+  if (Status s = parse_common(ctx, *st); !s.ok()) return s;
+  std::vector<float> coef = ctx.attr_floats("coefficients");
+  std::vector<float> icpt = ctx.attr_floats("intercepts");
+  int64_t T = ctx.attr_int("targets", 1);
+  if (!ctx.attr_error().empty()) return ctx.invalid(ctx.attr_error());
+  if (T <= 0) return ctx.invalid("targets must be positive");
+  if (coef.empty() || static_cast<int64_t>(coef.size()) % T != 0)
+    return ctx.invalid("coefficients (" + std::to_string(coef.size()) + ") must be targets x features");
+  // ONNX Runtime uses the intercepts only when there is one per target.
+  const bool use_icpt = static_cast<int64_t>(icpt.size()) == T;
+  st->wt.pack(T, static_cast<int64_t>(coef.size()) / T, coef.data(), use_icpt ? icpt.data() : nullptr);
+  st->width = T;
+  ctx.set_out(0, DType::F32);
+  ctx.set_state(st);
+  return {};
+}
+
+template <class T>
+void to_float(const void* src, float* dst, int64_t n) {
+  const T* s = static_cast<const T*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
+}
+
+// Rows [r0, r1): scores, labels, post transform, fused normalisation.
+void linear_rows(const KernelCtx& k, int64_t r0, int64_t r1) {
+  const auto& st = k.st<LinearState>();
+  const auto& pd = k.plan_data<LinearPlan>();
+  const linear::Variant& v = linear::best();
+  const int64_t F = st.wt.F, C = st.wt.C, rows = r1 - r0, N = pd.rows;
+  float* scratch = static_cast<float*>(k.scratch);
+  const float* x;
+  if (pd.convert) {
+    float* xf = scratch + r0 * F;
+    const void* src = static_cast<const char*>(k.in[0].data) + r0 * F * dtype_size(k.in[0].dtype);
+    switch (k.in[0].dtype) {
+      case DType::F64: to_float<double>(src, xf, rows * F); break;
+      case DType::I32: to_float<int32_t>(src, xf, rows * F); break;
+      default: to_float<int64_t>(src, xf, rows * F); break;
+    }
+    x = xf;
+  } else {
+    x = ptr<float>(k.in[0]) + r0 * F;
+  }
+  const int out_scores = st.classifier ? 1 : 0;
+  float* out = k.n_out > out_scores ? ptr<float>(k.out[out_scores]) : nullptr;
+  // Raw scores go straight to the output when it has one column per class.
+  float* sc = (out && st.width == C) ? out + r0 * C : scratch + (pd.convert ? N * F : 0) + r0 * C;
+  v.gemv(st.wt, x, rows, sc);
+
+  if (st.classifier && k.out[0].data) {
+    if (st.binary) {
+      if (st.string_labels) {
+        StrRef* y = ptr<StrRef>(k.out[0]) + r0;
+        for (int64_t r = 0; r < rows; ++r) y[r] = sc[r] > 0 ? st.pos_s : st.neg_s;
+      } else {
+        int64_t* y = ptr<int64_t>(k.out[0]) + r0;
+        for (int64_t r = 0; r < rows; ++r) y[r] = sc[r] > 0 ? st.pos_i : st.neg_i;
+      }
+    } else {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* s = sc + r * C;
+        int64_t best = 0;
+        for (int64_t c = 1; c < C; ++c)
+          if (s[c] > s[best]) best = c;
+        if (st.string_labels) ptr<StrRef>(k.out[0])[r0 + r] = st.labels_s[best];
+        else ptr<int64_t>(k.out[0])[r0 + r] = st.labels_i[best];
+      }
+    }
+  }
+  if (!out) return;
+  if (C == 1) {
+    // One score column: ONNX Runtime applies PROBIT only; with two labels it writes [1 - s, s]
+    // (raw scores) or, under PROBIT, the N probits packed first and the rest left unset (0 here).
+    if (st.post == Post::Probit) {
+      for (int64_t r = 0; r < rows; ++r) out[r0 + r] = linear::probit(sc[r]);
+      if (st.add_second)
+        for (int64_t r = 0; r < rows; ++r) out[N + r0 + r] = 0.f;
+    } else if (st.add_second) {
+      for (int64_t r = 0; r < rows; ++r) {
+        float s = sc[r];
+        out[2 * (r0 + r)] = 1.f - s;
+        out[2 * (r0 + r) + 1] = s;
+      }
+    }
+  } else {
+    linear::apply_post(st.post, sc, rows, C, v);
+  }
+  if (st.normalize) {
+    float* o = out + r0 * st.width;
+    linear::normalize_rows<float>(o, o, rows, st.width, st.norm);
+  }
+}
+
+Status linear_run(const KernelCtx& k) {
+  const auto& pd = k.plan_data<LinearPlan>();
+  if (pd.parallel) {
+    k.env->pool->parallel_for(pd.rows, pd.grain, [&](int64_t b, int64_t e) { linear_rows(k, b, e); });
+  } else {
+    linear_rows(k, 0, pd.rows);
+  }
+  return {};
+}
+
+Status linear_plan(PlanCtx& ctx) {
+  const auto& st = *static_cast<const LinearState*>(ctx.state);
+  const Shape& xs = ctx.in_shape(0);
+  if (xs.rank() < 1 || xs.rank() > 2)
+    return ctx.invalid_input("input must be [N, F] or [F], got " + xs.str());
+  const int64_t N = xs.rank() == 1 ? 1 : xs[0];
+  const int64_t F = xs.back();
+  if (F != st.wt.F)
+    return ctx.invalid_input("input has " + std::to_string(F) + " features, the model " + std::to_string(st.wt.F));
+  auto& pd = ctx.make_data<LinearPlan>();
+  pd.rows = N;
+  pd.convert = ctx.in_dtype(0) != DType::F32;
+  const int out_scores = st.classifier ? 1 : 0;
+  if (st.classifier) ctx.set_out_shape(0, Shape{N});
+  ctx.set_out_shape(out_scores, Shape{N, st.width});
+  const bool scores_in_scratch = !ctx.has_output(out_scores) || st.width != st.wt.C;
+  size_t floats = static_cast<size_t>((pd.convert ? N * F : 0) + (scores_in_scratch ? N * st.wt.C : 0));
+  ctx.set_scratch(floats * sizeof(float));
+  const int64_t macs = N * st.wt.C * (F + 1);
+  // PROBIT with two labels writes across row chunks (its packed layout): keep it on one thread.
+  const bool packed_probit = st.add_second && st.post == Post::Probit;
+  if (ctx.threads() > 1 && macs >= 2 * kParallelMacs && !packed_probit) {
+    pd.parallel = true;
+    pd.grain = std::max<int64_t>(1, kParallelMacs / (st.wt.C * (F + 1)));
+  }
+  ctx.set_kernel(&linear_run);
+  return {};
+}
+
+}  // namespace
+
+void register_linear_ml_ops(OpRegistry& r) {
+  r.add({"ai.onnx.ml", "LinearClassifier", 1, 0, classifier_load, linear_plan});
+  r.add({"ai.onnx.ml", "LinearRegressor", 1, 0, regressor_load, linear_plan});
+  // Internal: the same ops with a fused Normalizer (engine/passes/fold_linear_preprocess.cc).
+  r.add({"rtml", "LinearClassifier", 1, 0, classifier_load, linear_plan});
+  r.add({"rtml", "LinearRegressor", 1, 0, regressor_load, linear_plan});
+}
 
 }  // namespace rtml
