@@ -243,8 +243,8 @@ void register_linear_ml_ops(OpRegistry& r) {
   r.add({"ai.onnx.ml", "LinearClassifier", 1, 0, classifier_load, linear_plan});
   r.add({"ai.onnx.ml", "LinearRegressor", 1, 0, regressor_load, linear_plan});
   // Internal: the same ops with a fused Normalizer (engine/passes/fold_linear_preprocess.cc).
-  r.add({"rtml", "LinearClassifier", 1, 0, classifier_load, linear_plan});
-  r.add({"rtml", "LinearRegressor", 1, 0, regressor_load, linear_plan});
+  r.add({"rtml", "LinearClassifier", 0, 0, classifier_load, linear_plan});
+  r.add({"rtml", "LinearRegressor", 0, 0, regressor_load, linear_plan});
 }
 
 }  // namespace rtml
