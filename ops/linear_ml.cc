@@ -45,7 +45,17 @@ struct LinearPlan : PlanData {
   bool convert = false;                  // input is not float: converted into scratch first
   bool parallel = false;
   int64_t grain = 1;
+  bool small = false;                    // the small-C kernel does scores, post and norm in one go
+  size_t best_offset = 0;                // floats into scratch where the small kernel's argmax goes
 };
+
+int post_code(Post p) {
+  return p == Post::Logistic ? linear::kPostLogistic : p == Post::Softmax ? linear::kPostSoftmax : linear::kPostNone;
+}
+int norm_code(const LinearState& st) {
+  if (!st.normalize) return linear::kNormNone;
+  return st.norm == Norm::Max ? linear::kNormMax : st.norm == Norm::L1 ? linear::kNormL1 : linear::kNormL2;
+}
 
 Status parse_common(LoadCtx& ctx, LinearState& st) {
   if (Status s = ctx.require_input(0, {DType::F32, DType::F64, DType::I32, DType::I64}); !s.ok()) return s;
@@ -152,6 +162,17 @@ void linear_rows(const KernelCtx& k, int64_t r0, int64_t r1) {
   float* out = k.n_out > out_scores ? ptr<float>(k.out[out_scores]) : nullptr;
   // Raw scores go straight to the output when it has one column per class.
   float* sc = (out && st.width == C) ? out + r0 * C : scratch + (pd.convert ? N * F : 0) + r0 * C;
+  if (pd.small) {
+    int32_t* best = st.classifier ? reinterpret_cast<int32_t*>(scratch + pd.best_offset) + r0 : nullptr;
+    v.small(st.wt, x, rows, sc, best, post_code(st.post), norm_code(st));
+    if (best && k.out[0].data) {
+      if (st.string_labels)
+        for (int64_t r = 0; r < rows; ++r) ptr<StrRef>(k.out[0])[r0 + r] = st.labels_s[best[r]];
+      else
+        for (int64_t r = 0; r < rows; ++r) ptr<int64_t>(k.out[0])[r0 + r] = st.labels_i[best[r]];
+    }
+    return;
+  }
   v.gemv(st.wt, x, rows, sc);
 
   if (st.classifier && k.out[0].data) {
@@ -225,6 +246,12 @@ Status linear_plan(PlanCtx& ctx) {
   ctx.set_out_shape(out_scores, Shape{N, st.width});
   const bool scores_in_scratch = !ctx.has_output(out_scores) || st.width != st.wt.C;
   size_t floats = static_cast<size_t>((pd.convert ? N * F : 0) + (scores_in_scratch ? N * st.wt.C : 0));
+  pd.small = linear::best().small && st.wt.t && st.wt.C >= 2 && st.width == st.wt.C &&
+             (st.post == Post::None || st.post == Post::Logistic || st.post == Post::Softmax);
+  if (pd.small && st.classifier) {
+    pd.best_offset = floats;
+    floats += static_cast<size_t>(N);  // int32 argmax per row
+  }
   ctx.set_scratch(floats * sizeof(float));
   const int64_t macs = N * st.wt.C * (F + 1);
   // PROBIT with two labels writes across row chunks (its packed layout): keep it on one thread.

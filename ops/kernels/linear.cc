@@ -26,6 +26,20 @@ void Weights::pack(int64_t classes, int64_t features, const float* coef, const f
     for (int64_t c = 0; c < C; ++c) bbuf_[c] = bias[c];
   w = wbuf_.get();
   b = bbuf_.data();
+  t = bt = nullptr;
+  if (C <= kSmallC) {
+    size_t tb = static_cast<size_t>(std::max<int64_t>(F, 1) * 8 + 8) * sizeof(float);
+    tb = (tb + 63) / 64 * 64;
+    tbuf_.reset(static_cast<float*>(std::aligned_alloc(64, tb)));
+    std::memset(tbuf_.get(), 0, tb);
+    float* tp = tbuf_.get();
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t c = 0; c < C; ++c) tp[f * 8 + c] = coef[c * F + f];
+    float* bp = tp + std::max<int64_t>(F, 1) * 8;
+    for (int64_t c = 0; c < C; ++c) bp[c] = bbuf_[c];
+    t = tp;
+    bt = bp;
+  }
 }
 
 void gemv_scalar(const Weights& wt, const float* x, int64_t rows, float* y) {
@@ -49,6 +63,34 @@ void logistic_scalar(const float* x, float* y, int64_t n) {
   }
 }
 
+// Reference for the small-C kernels: the generic steps one after the other.
+void small_scalar(const Weights& wt, const float* x, int64_t rows, float* y, int32_t* best, int post, int norm) {
+  const int64_t C = wt.C;
+  gemv_scalar(wt, x, rows, y);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* s = y + r * C;
+    int32_t bi = 0;
+    for (int32_t c = 1; c < C; ++c)
+      if (s[c] > s[bi]) bi = c;
+    if (best) best[r] = bi;
+    if (post == kPostLogistic) logistic_scalar(s, s, C);
+    if (post == kPostSoftmax) softmax_rows(s, 1, C, exp_scalar);
+    if (norm == kNormNone) continue;
+    float n = norm == kNormMax ? std::numeric_limits<float>::lowest() : 0.f;
+    for (int64_t c = 0; c < C; ++c)
+      n = norm == kNormMax ? std::max(n, s[c]) : n + (norm == kNormL1 ? std::fabs(s[c]) : s[c] * s[c]);
+    if (n == 0.f) continue;
+    for (int64_t c = 0; c < C; ++c) {
+      if (norm == kNormL2) {
+        float q = std::sqrt(s[c] * s[c] / n);
+        s[c] = s[c] < 0 ? -q : q;
+      } else {
+        s[c] /= n;
+      }
+    }
+  }
+}
+
 #if defined(__SSE2__)
 static void gemv_sse2(const Weights& wt, const float* x, int64_t rows, float* y) {
   gemv_simd<xsimd::sse2>(wt, x, rows, y);
@@ -61,17 +103,18 @@ static void logistic_sse2(const float* x, float* y, int64_t n) { logistic_simd<x
 void gemv_avx2(const Weights& wt, const float* x, int64_t rows, float* y);
 void exp_avx2(const float* x, float* y, int64_t n);
 void logistic_avx2(const float* x, float* y, int64_t n);
+void small_avx2(const Weights& wt, const float* x, int64_t rows, float* y, int32_t* best, int post, int norm);
 #endif
 
 const std::vector<Variant>& variants() {
   static const std::vector<Variant> list = [] {
-    std::vector<Variant> v{{"scalar", gemv_scalar, exp_scalar, logistic_scalar}};
+    std::vector<Variant> v{{"scalar", gemv_scalar, exp_scalar, logistic_scalar, small_scalar}};
 #if defined(__SSE2__)
-    v.push_back({"sse2", gemv_sse2, exp_sse2, logistic_sse2});
+    v.push_back({"sse2", gemv_sse2, exp_sse2, logistic_sse2, nullptr});
 #endif
 #if defined(RTML_HAVE_AVX2_KERNELS)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      v.push_back({"avx2", gemv_avx2, exp_avx2, logistic_avx2});
+      v.push_back({"avx2", gemv_avx2, exp_avx2, logistic_avx2, small_avx2});
 #endif
     return v;
   }();

@@ -20,10 +20,15 @@ constexpr int64_t kPad = 16;
 // Layout: w is [C][Fp] row-major float, Fp = F rounded up to kPad with zeros after column F, so a
 // row can be read in whole SIMD blocks (the x tail is zero-padded by the kernel); 64-byte aligned.
 // b is [C] (zeros when the model has no intercepts).
+// When C <= kSmallC the weights are also kept transposed for the small-C kernels: t is [F][8]
+// (class c in lane c, lanes >= C zero), bt is [8] (the intercepts, lanes >= C zero).
+constexpr int64_t kSmallC = 8;
 struct Weights {
   int64_t C = 0, F = 0, Fp = 0;
   const float* w = nullptr;
   const float* b = nullptr;
+  const float* t = nullptr;   // nullptr when C > kSmallC
+  const float* bt = nullptr;
 
   // Packs row-major coefficients [C][F] and intercepts [C] (b may be empty: zeros).
   void pack(int64_t classes, int64_t features, const float* coef, const float* bias);
@@ -32,7 +37,7 @@ struct Weights {
   struct Free {
     void operator()(float* p) const;
   };
-  std::unique_ptr<float, Free> wbuf_;
+  std::unique_ptr<float, Free> wbuf_, tbuf_;
   std::vector<float> bbuf_;
 };
 
@@ -43,7 +48,16 @@ using ExpFn = void (*)(const float* x, float* y, int64_t n);
 // y[i] = logistic(x[i]) as ONNX Runtime computes it: v = 1 / (1 + exp(-|x|)), x < 0 ? 1 - v : v.
 using LogisticFn = void (*)(const float* x, float* y, int64_t n);
 
+// Small-C rows (C <= kSmallC, one vector per row): scores, the index of the first largest raw
+// score (best, may be null), then the post transform (kPostNone / kPostLogistic / kPostSoftmax)
+// and the row normalisation (kNormNone / Max / L1 / L2), all in registers. y rows are C apart.
+constexpr int kPostNone = 0, kPostLogistic = 1, kPostSoftmax = 2;
+constexpr int kNormNone = -1, kNormMax = 0, kNormL1 = 1, kNormL2 = 2;
+using SmallFn = void (*)(const Weights& wt, const float* x, int64_t rows, float* y, int32_t* best, int post,
+                         int norm);
+
 void gemv_scalar(const Weights& wt, const float* x, int64_t rows, float* y);
+void small_scalar(const Weights& wt, const float* x, int64_t rows, float* y, int32_t* best, int post, int norm);
 void exp_scalar(const float* x, float* y, int64_t n);
 void logistic_scalar(const float* x, float* y, int64_t n);
 
@@ -53,6 +67,7 @@ struct Variant {
   GemvFn gemv;
   ExpFn exp;
   LogisticFn logistic;
+  SmallFn small;  // nullptr when this ISA has no small-C kernel
 };
 const std::vector<Variant>& variants();
 // The fastest variant for this host, chosen once per process.

@@ -6,6 +6,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include "ops/kernels/linear.hpp"
 
@@ -91,6 +92,96 @@ void logistic_simd(const float* x, float* y, int64_t n) {
   for (; i < n; ++i) {
     float v = 1.f / (1.f + std::exp(-std::fabs(x[i])));
     y[i] = x[i] < 0 ? 1.f - v : v;
+  }
+}
+
+// Small C (<= 8 classes, 8-lane float vectors only): a row's scores are one vector, built by
+// broadcasting each x[f] against the transposed weights. Four rows go together (each weight
+// vector loaded once, four independent FMA chains: throughput-bound instead of latency-bound);
+// argmax, softmax / logistic and the row norm then stay in registers. Lanes >= C are masked.
+template <class A>
+void small_simd(const Weights& wt, const float* x, int64_t rows, float* y, int32_t* best, int post, int norm) {
+  using B = xsimd::batch<float, A>;
+  static_assert(B::size == 8, "the small-C kernel works on 8-lane vectors");
+  const int64_t F = wt.F, C = wt.C;
+  alignas(32) static const float kLane[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  const auto valid = B::load_aligned(kLane) < B(static_cast<float>(C));
+  const B bias = B::load_aligned(wt.bt), one(1.f), zero(0.f);
+  const B ninf(-std::numeric_limits<float>::infinity());
+  alignas(32) float t[8];
+  auto finish = [&](B s, int64_t r) {
+    if (best || post == kPostSoftmax) {
+      s.store_aligned(t);
+      int32_t bi = 0;
+      for (int32_t c = 1; c < C; ++c)
+        if (t[c] > t[bi]) bi = c;
+      if (best) best[r] = bi;
+      if (post == kPostSoftmax) {
+        B e = xsimd::exp(xsimd::select(valid, s - B(t[bi]), ninf));
+        s = e / B(xsimd::hadd(e));
+      }
+    }
+    if (post == kPostLogistic) {
+      B e = one / (one + xsimd::exp(-xsimd::abs(s)));
+      s = xsimd::select(s < zero, one - e, e);
+    }
+    if (norm == kNormL1) {
+      float sum = xsimd::hadd(xsimd::select(valid, xsimd::abs(s), zero));
+      if (sum != 0.f) s = s / B(sum);
+    } else if (norm == kNormL2) {
+      B sq = s * s;
+      float sum = xsimd::hadd(xsimd::select(valid, sq, zero));
+      if (sum != 0.f) {
+        B q = xsimd::sqrt(sq / B(sum));
+        s = xsimd::select(s < zero, -q, q);
+      }
+    } else if (norm == kNormMax) {
+      s.store_aligned(t);
+      float m = std::numeric_limits<float>::lowest();
+      for (int64_t c = 0; c < C; ++c) m = t[c] > m ? t[c] : m;
+      if (m != 0.f) s = s / B(m);
+    }
+    // A full-vector store runs into the next rows' slots (rewritten when their turn comes);
+    // the last rows of this call go through t.
+    if ((r + 1) * C + (8 - C) <= rows * C) {
+      s.store_unaligned(y + r * C);
+    } else {
+      s.store_aligned(t);
+      for (int64_t c = 0; c < C; ++c) y[r * C + c] = t[c];
+    }
+  };
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* x0 = x + r * F;
+    const float* x1 = x0 + F;
+    const float* x2 = x1 + F;
+    const float* x3 = x2 + F;
+    B a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+    for (int64_t f = 0; f < F; ++f) {
+      const B w = B::load_aligned(wt.t + f * 8);
+      a0 = xsimd::fma(B(x0[f]), w, a0);
+      a1 = xsimd::fma(B(x1[f]), w, a1);
+      a2 = xsimd::fma(B(x2[f]), w, a2);
+      a3 = xsimd::fma(B(x3[f]), w, a3);
+    }
+    finish(a0, r);
+    finish(a1, r + 1);
+    finish(a2, r + 2);
+    finish(a3, r + 3);
+  }
+  for (; r < rows; ++r) {
+    // One row (batch 1: latency): four accumulators cut the FMA chain to a quarter.
+    const float* xr = x + r * F;
+    B a0 = bias, a1 = zero, a2 = zero, a3 = zero;
+    int64_t f = 0;
+    for (; f + 3 < F; f += 4) {
+      a0 = xsimd::fma(B(xr[f]), B::load_aligned(wt.t + f * 8), a0);
+      a1 = xsimd::fma(B(xr[f + 1]), B::load_aligned(wt.t + (f + 1) * 8), a1);
+      a2 = xsimd::fma(B(xr[f + 2]), B::load_aligned(wt.t + (f + 2) * 8), a2);
+      a3 = xsimd::fma(B(xr[f + 3]), B::load_aligned(wt.t + (f + 3) * 8), a3);
+    }
+    for (; f < F; ++f) a0 = xsimd::fma(B(xr[f]), B::load_aligned(wt.t + f * 8), a0);
+    finish((a0 + a1) + (a2 + a3), r);
   }
 }
 
