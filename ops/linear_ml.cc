@@ -32,7 +32,7 @@ struct LinearState : OpState {
   std::vector<std::string> labels_store;
   std::vector<StrRef> labels_s;          // views of labels_store
   bool binary = false;                   // one score column: label = score > 0 ? pos : neg
-  bool add_second = false;               // binary with two labels: probabilities [1 - s, s]
+  bool add_second = false;               // binary: two probability columns [1 - v, v]
   int64_t pos_i = 1, neg_i = 0;
   StrRef pos_s, neg_s;
   bool normalize = false;                // fused Normalizer on the scores (rtml domain only)
@@ -93,16 +93,12 @@ Status classifier_load(LoadCtx& ctx) {
   const int64_t F = static_cast<int64_t>(coef.size()) / C;
   st->wt.pack(C, F, coef.data(), icpt.empty() ? nullptr : icpt.data());
   if (C == 1) {
+    // One score row: ONNX Runtime needs exactly two labels (negative, positive).
+    if (n_labels != 2) return ctx.invalid("one coefficient row (binary) needs exactly two class labels");
     st->binary = true;
-    st->add_second = n_labels == 2;
-    if (st->string_labels) {
-      static const char kOne[] = "1", kZero[] = "0";
-      st->pos_s = n_labels == 2 ? st->labels_s[1] : StrRef{kOne, 1};
-      st->neg_s = n_labels == 2 ? st->labels_s[0] : StrRef{kZero, 1};
-    } else {
-      st->pos_i = n_labels == 2 ? st->labels_i[1] : 1;
-      st->neg_i = n_labels == 2 ? st->labels_i[0] : 0;
-    }
+    st->add_second = true;
+    if (st->string_labels) st->pos_s = st->labels_s[1], st->neg_s = st->labels_s[0];
+    else st->pos_i = st->labels_i[1], st->neg_i = st->labels_i[0];
   } else if (n_labels < C) {
     return ctx.invalid(std::to_string(C) + " classes but " + std::to_string(n_labels) + " class labels");
   }
@@ -196,18 +192,22 @@ void linear_rows(const KernelCtx& k, int64_t r0, int64_t r1) {
     }
   }
   if (!out) return;
-  if (C == 1) {
-    // One score column: ONNX Runtime applies PROBIT only; with two labels it writes [1 - s, s]
-    // (raw scores) or, under PROBIT, the N probits packed first and the rest left unset (0 here).
+  if (C == 1 && !st.classifier) {
+    // One target: ONNX Runtime applies PROBIT only (checked with ort_run).
+    if (st.post == Post::Probit)
+      for (int64_t r = 0; r < rows; ++r) sc[r] = linear::probit(sc[r]);
+  } else if (C == 1) {
+    // One score column (checked against ONNX Runtime 1.30 with ort_run): [1 - v, v] with
+    // v = logistic(s) under LOGISTIC and the raw score otherwise (SOFTMAX included); under PROBIT
+    // the N probits packed first and the other N values left unset (0 here).
     if (st.post == Post::Probit) {
       for (int64_t r = 0; r < rows; ++r) out[r0 + r] = linear::probit(sc[r]);
-      if (st.add_second)
-        for (int64_t r = 0; r < rows; ++r) out[N + r0 + r] = 0.f;
-    } else if (st.add_second) {
+      for (int64_t r = 0; r < rows; ++r) out[N + r0 + r] = 0.f;
+    } else {
       for (int64_t r = 0; r < rows; ++r) {
-        float s = sc[r];
-        out[2 * (r0 + r)] = 1.f - s;
-        out[2 * (r0 + r) + 1] = s;
+        float v = st.post == Post::Logistic ? linear::logistic(sc[r]) : sc[r];
+        out[2 * (r0 + r)] = 1.f - v;
+        out[2 * (r0 + r) + 1] = v;
       }
     }
   } else {

@@ -204,7 +204,8 @@ void update_scores(float* s, int64_t n, Post post, int add_second) {
     if (post == Post::Probit) {
       s[0] = linear::probit(s[0]);
     } else if (add_second == 0 || add_second == 1) {
-      float v = s[0];
+      // ONNX Runtime 1.30 applies LOGISTIC first here (checked with ort_run), other transforms not.
+      float v = post == Post::Logistic ? linear::logistic(s[0]) : s[0];
       s[0] = 1.f - v, s[1] = v;
     } else if (add_second == 2 || add_second == 3) {
       float v = s[0];
