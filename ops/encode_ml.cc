@@ -204,6 +204,81 @@ Status ohe_plan(PlanCtx& ctx) {
   return {};
 }
 
+// ---- rtml:OneHotConcat: OneHotEncoders -> Concat on the category axis, fused ----------------
+// Made by engine/passes/fold_linear_preprocess.cc. Input k is encoded with attributes
+// cats_int64s_<k> or cats_strings_<k> and zeros_<k>; all inputs have one shape S and the output is
+// S + [sum of the category counts]: each element's one lands at its column offset directly.
+
+struct OheConcatState : OpState {
+  std::vector<OheState> parts;
+  std::vector<int64_t> offset;
+  int64_t total = 0;
+};
+
+Status ohe_concat_load(LoadCtx& ctx) {
+  auto st = std::make_shared<OheConcatState>();
+  for (int k = 0; k < ctx.num_inputs(); ++k) {
+    if (Status s = ctx.require_input(k, {DType::String, DType::I64, DType::I32, DType::F32, DType::F64}); !s.ok()) return s;
+    const std::string sfx = "_" + std::to_string(k);
+    OheState p;
+    std::vector<int64_t> ci = ctx.attr_ints(("cats_int64s" + sfx).c_str());
+    std::vector<std::string> cs = ctx.attr_strings(("cats_strings" + sfx).c_str());
+    p.zeros = ctx.attr_int(("zeros" + sfx).c_str(), 1) != 0;
+    if (ci.empty() == cs.empty()) return ctx.invalid("input " + std::to_string(k) + " needs cats_int64s or cats_strings");
+    for (size_t i = 0; i < ci.size(); ++i) p.ix.add_int(ci[i], static_cast<int64_t>(i), true);
+    for (size_t i = 0; i < cs.size(); ++i) p.ix.add_str(cs[i], static_cast<int64_t>(i), true);
+    p.ix.finish(false);
+    p.C = static_cast<int64_t>(ci.empty() ? cs.size() : ci.size());
+    st->offset.push_back(st->total);
+    st->total += p.C;
+    st->parts.push_back(std::move(p));
+  }
+  if (!ctx.attr_error().empty()) return ctx.invalid(ctx.attr_error());
+  ctx.set_out(0, DType::F32);
+  ctx.set_state(st);
+  return {};
+}
+
+Status ohe_concat_run(const KernelCtx& k) {
+  const auto& st = k.st<OheConcatState>();
+  float* y = ptr<float>(k.out[0]);
+  const int64_t n = k.in[0].numel(), W = st.total;
+  std::memset(y, 0, static_cast<size_t>(n * W) * sizeof(float));
+  for (int i = 0; i < k.n_in; ++i) {
+    const OheState& p = st.parts[i];
+    float* yk = y + st.offset[i];
+    bool unknown = false;
+    auto put = [&](int64_t e, int64_t idx) {
+      if (idx >= 0) yk[e * W + idx] = 1.f;
+      else unknown = true;
+    };
+    const TensorView& x = k.in[i];
+    if (x.dtype == DType::F32) {
+      for (int64_t e = 0; e < n; ++e) put(e, ohe_float_key(p.ix, ptr<const float>(x)[e]));
+    } else if (x.dtype == DType::F64) {
+      for (int64_t e = 0; e < n; ++e) put(e, ohe_float_key(p.ix, ptr<const double>(x)[e]));
+    } else {
+      KernelCtx one = k;
+      one.in = &x;
+      if (Status s = for_each_key(one, p.ix, put); !s.ok()) return s;
+    }
+    if (unknown && !p.zeros) return k.invalid_input("unknown category and zeros = 0");
+  }
+  return {};
+}
+
+Status ohe_concat_plan(PlanCtx& ctx) {
+  const auto& st = *static_cast<const OheConcatState*>(ctx.state);
+  Shape out = ctx.in_shape(0);
+  for (int k = 1; k < ctx.num_inputs(); ++k)
+    if (ctx.in_shape(k) != out) return ctx.invalid_input("the encoded columns have different shapes");
+  if (out.rank() >= Shape::kMaxRank) return ctx.invalid_input("input rank too large");
+  out.push_back(st.total);
+  ctx.set_out_shape(0, out);
+  ctx.set_kernel(&ohe_concat_run);
+  return {};
+}
+
 // ---- LabelEncoder and CategoryMapper: key -> value, default for absent keys ------------------
 // Values are kept as a tensor of n + 1 elements of the output type, the last being the default,
 // so the kernel copies values[index] whatever the type.
@@ -427,6 +502,7 @@ void register_encode_ml_ops(OpRegistry& r) {
   r.add({"ai.onnx.ml", "OneHotEncoder", 1, 0, ohe_load, ohe_plan});
   r.add({"ai.onnx.ml", "LabelEncoder", 1, 0, label_encoder_load, map_plan});
   r.add({"ai.onnx.ml", "CategoryMapper", 1, 0, category_mapper_load, map_plan});
+  r.add({"rtml", "OneHotConcat", 0, 0, ohe_concat_load, ohe_concat_plan});
 }
 
 }  // namespace rtml

@@ -138,6 +138,66 @@ bool fuse_normalizer(Graph& g, const PassCtx& ctx, size_t li, const std::vector<
   return false;
 }
 
+// Rank of v from declared shapes, looking through shape-keeping Cast / Identity; -1 unknown.
+int rank_of(const Graph& g, ValueId v) {
+  for (int hops = 0; hops < 8 && v != kNoValue; ++hops) {
+    if (g.values[v].has_declared_shape) return static_cast<int>(g.values[v].declared_shape.size());
+    int p = producer(g, v);
+    if (p < 0) return -1;
+    const Node& n = g.nodes[p];
+    if (!n.domain.empty() || (n.op_type != "Cast" && n.op_type != "Identity") || n.inputs.empty()) return -1;
+    v = n.inputs[0];
+  }
+  return -1;
+}
+
+bool fuse_one_hot_concat(Graph& g, const PassCtx& ctx, size_t ci, const std::vector<int>& uses) {
+  Node& cat = g.nodes[ci];
+  if (!cat.domain.empty() || cat.op_type != "Concat" || cat.inputs.size() < 2 || cat.outputs.size() != 1) return false;
+  const Attr* ax = cat.attrs.find("axis");
+  if (!ax || ax->type != Attr::Type::Int) return false;
+  std::vector<int> ohe;
+  int rank = -1;
+  for (ValueId v : cat.inputs) {
+    if (v == kNoValue || uses[v] != 1 || is_graph_output(g, v)) return false;
+    int p = producer(g, v);
+    if (p < 0 || !is_ml(g.nodes[p], "OneHotEncoder") || g.nodes[p].inputs.empty()) return false;
+    int r = rank_of(g, g.nodes[p].inputs[0]);
+    if (r >= 0) {
+      if (rank >= 0 && r != rank) return false;
+      rank = r;
+    }
+    ohe.push_back(p);
+  }
+  // The concatenation must run along the category axis (the last one, = the input rank).
+  if (!(ax->i == -1 || (rank >= 0 && ax->i == rank))) return false;
+  Node fused;
+  fused.name = cat.name;
+  fused.domain = "rtml";
+  fused.op_type = "OneHotConcat";
+  fused.outputs = cat.outputs;
+  for (size_t k = 0; k < ohe.size(); ++k) {
+    const Node& o = g.nodes[ohe[k]];
+    fused.inputs.push_back(o.inputs[0]);
+    for (const char* name : {"cats_int64s", "cats_strings", "zeros"}) {
+      if (const Attr* a = o.attrs.find(name)) {
+        Attr copy = *a;
+        copy.name = std::string(name) + "_" + std::to_string(k);
+        fused.attrs.set(std::move(copy));
+      }
+    }
+  }
+  Node saved = std::move(cat);
+  g.nodes[ci] = std::move(fused);
+  if (!ctx.reload(g, ci).ok()) {
+    g.nodes[ci] = std::move(saved);
+    ctx.reload(g, ci);
+    return false;
+  }
+  for (int p : ohe) g.nodes[p].op_type.clear();
+  return true;
+}
+
 }  // namespace
 
 Status pass_fold_linear_preprocess(Graph& g, const PassCtx& ctx) {
@@ -148,6 +208,10 @@ Status pass_fold_linear_preprocess(Graph& g, const PassCtx& ctx) {
     changed |= fold_scaler(g, ctx, i, uses);
     uses = use_counts(g);
     changed |= fuse_normalizer(g, ctx, i, uses);
+  }
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].op_type != "Concat") continue;
+    changed |= fuse_one_hot_concat(g, ctx, i, use_counts(g));
   }
   if (changed) compact(g);
   return {};
