@@ -83,7 +83,7 @@ inline void apply_post(Post p, float* s, int64_t rows, int64_t C, const Variant&
   }
 }
 
-// Normalizer on rows of C values: out = in / max, / sum|in|, or signed sqrt(in^2 / sum in^2);
+// Normalizer on rows of C values: out = in / max, / sum|in|, or / sqrt(sum in^2);
 // a row whose norm is 0 is copied. `out` may alias `in` when T is float.
 template <class T>
 void normalize_rows(const T* in, float* out, int64_t rows, int64_t C, Norm norm) {
@@ -107,11 +107,11 @@ void normalize_rows(const T* in, float* out, int64_t rows, int64_t C, Norm norm)
     } else {
       float sum = 0.f;
       for (int64_t c = 0; c < C; ++c) sum += static_cast<float>(x[c] * x[c]);
+      // x / sqrt(sum) is ONNX Runtime's sign(x) * sqrt(x^2 / sum) within 2 ulp, with one square
+      // root per row instead of one per element (and a loop the compiler vectorises).
+      const float root = std::sqrt(sum);
       if (sum != 0.f)
-        for (int64_t c = 0; c < C; ++c) {
-          float q = std::sqrt(static_cast<float>(x[c] * x[c]) / sum);
-          y[c] = x[c] < 0 ? -q : q;
-        }
+        for (int64_t c = 0; c < C; ++c) y[c] = static_cast<float>(x[c]) / root;
       else
         for (int64_t c = 0; c < C; ++c) y[c] = static_cast<float>(x[c]);
     }
