@@ -38,7 +38,8 @@ const char* serve_usage() {
          "  --idle-timeout-ms N      keep-alive, default 60000\n"
          "  --drain-timeout-s N      SIGTERM: seconds to finish requests, default 20\n"
          "  --log-interval-s N       summary line period, default 60 (0: off)\n"
-         "  --quiet                  no log lines\n";
+         "  --quiet                  no log lines\n"
+         "  --floor                  benchmark aid: answer every request with a fixed body\n";
 }
 
 int parse_serve_args(int argc, char** argv, ServeOptions* o, bool* exit_now, std::string* error) {
@@ -96,6 +97,7 @@ int parse_serve_args(int argc, char** argv, ServeOptions* o, bool* exit_now, std
     else if (a == "--drain-timeout-s") ok = number(&o->drain_timeout_s);
     else if (a == "--log-interval-s") ok = number(&o->log_interval_s);
     else if (a == "--quiet") o->quiet = true;
+    else if (a == "--floor") o->floor = true;
     else if (a.starts_with("-")) return *error = "unknown option " + a, 2;
     else if (o->model_path.empty()) o->model_path = a;
     else return *error = "more than one model file given (use --model-repository for several)", 2;
@@ -120,12 +122,24 @@ int parse_serve_args(int argc, char** argv, ServeOptions* o, bool* exit_now, std
   return 0;
 }
 
+// --floor: what the transport costs with no protocol work at all (a fixed v2-shaped answer).
+struct FloorHandler : HttpHandler {
+  void handle(const HttpRequest& rq, HttpResponse& rs) override {
+    if (rq.path.ends_with("/ready")) {
+      rs.body = "{\"ready\":true}";
+      return;
+    }
+    rs.body = "{\"model_name\":\"floor\",\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
+  }
+};
+
 Server::Server(ServeOptions o) : opts_(std::move(o)) {
   if (opts_.threads <= 0) opts_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   repo_ = std::make_unique<Repository>(opts_.repository, opts_.model_threads, opts_.quiet);
   if (!opts_.model_path.empty()) repo_->add_file(opts_.model_name, opts_.model_path);
   service_ = std::make_unique<Service>(*repo_, ServiceOptions{opts_.admin_token, opts_.codec});
-  http_ = std::make_unique<HttpServer>(*service_, opts_.http, opts_.threads);
+  if (opts_.floor) floor_ = std::make_unique<FloorHandler>();
+  http_ = std::make_unique<HttpServer>(floor_ ? *floor_ : static_cast<HttpHandler&>(*service_), opts_.http, opts_.threads);
 }
 
 Server::~Server() { stop(); }
@@ -133,7 +147,7 @@ Server::~Server() { stop(); }
 bool Server::start(std::string* error) {
   if (!http_->listen(opts_.host, opts_.port, error)) return false;
   http_->start();
-  for (const std::string& name : repo_->known_names()) {
+  for (const std::string& name : opts_.floor ? std::vector<std::string>{} : repo_->known_names()) {
     Status st = repo_->load(name);
     if (!st.ok() && !opts_.model_path.empty()) {
       *error = "cannot load " + opts_.model_path + ": " + st.message();

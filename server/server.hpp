@@ -24,6 +24,7 @@ struct ServeOptions {
   int drain_timeout_s = 20;
   int log_interval_s = 60;
   bool quiet = false;
+  bool floor = false;         // --floor: answer every request with a fixed body (transport floor)
   HttpLimits http;
   CodecLimits codec;
 };
@@ -53,6 +54,7 @@ class Server {
   ServeOptions opts_;
   std::unique_ptr<Repository> repo_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<HttpHandler> floor_;
   std::unique_ptr<HttpServer> http_;
 };
 
