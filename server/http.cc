@@ -341,7 +341,14 @@ struct Conn : std::enable_shared_from_this<Conn> {
   void dispatch(const HttpRequest& rq) {
     st = Processing;
     resp.reset();
+    resp.conn_ = this;
     srv.handler_.handle(rq, resp);
+    if (resp.deferred_) return;  // DeferredConn::finish() continues on this loop
+    respond();
+  }
+
+  void respond() {
+    if (st == Closed) return;
     if (!keep_alive || loop.draining) resp.close = true;
     write();
   }
@@ -386,6 +393,21 @@ struct Conn : std::enable_shared_from_this<Conn> {
     });
   }
 };
+
+struct DeferredConn : Deferred {
+  std::shared_ptr<Conn> c;
+  explicit DeferredConn(std::shared_ptr<Conn> conn) : c(std::move(conn)) {}
+  HttpResponse& response() override { return c->resp; }
+  void finish() override {
+    auto conn = c;
+    asio::post(conn->loop.io, [conn] { conn->respond(); });
+  }
+};
+
+std::shared_ptr<Deferred> HttpResponse::defer() {
+  deferred_ = true;
+  return std::make_shared<DeferredConn>(static_cast<Conn*>(conn_)->shared_from_this());
+}
 
 void HttpServer::Loop::accept() {
   acceptor->async_accept(io, [this](boost::system::error_code ec, tcp::socket s) {

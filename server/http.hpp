@@ -42,13 +42,27 @@ struct HttpRequest {
   std::string_view header(std::string_view name) const;  // case-insensitive; "" if absent
 };
 
+// An answer finished later, from any thread (micro-batching): fill response(), then finish().
+class Deferred {
+ public:
+  virtual ~Deferred() = default;
+  virtual struct HttpResponse& response() = 0;
+  virtual void finish() = 0;  // hands the answer back to the connection's loop to be written
+};
+
 struct HttpResponse {
   int status = 200;
   const char* content_type = "application/json";
   std::string body;                       // reused across requests on a connection
   int64_t inference_header_length = -1;   // >= 0: Inference-Header-Content-Length
   bool close = false;                     // close the connection after this answer
+  // Called by a handler that answers later; the handler must then not touch `this` again except
+  // through the returned object.
+  std::shared_ptr<Deferred> defer();
+  void* conn_ = nullptr;                  // the transport's connection (for defer)
+  bool deferred_ = false;
   void reset() {
+    deferred_ = false;
     status = 200;
     content_type = "application/json";
     body.clear();

@@ -30,7 +30,7 @@ class Histogram {
 
 // Lives as long as the server: shared by every version of one model name.
 struct ModelMetrics {
-  std::atomic<uint64_t> requests{0}, failures{0}, rows{0};
+  std::atomic<uint64_t> requests{0}, failures{0}, rows{0}, batches{0};  // batches: micro-batched runs
   Histogram queue_us, compute_us, total_us;
 };
 

@@ -51,8 +51,8 @@ std::string model_metadata(const std::string& name, const std::string& version, 
   return o;
 }
 
-Repository::Repository(std::string dir, int model_threads, bool quiet)
-    : dir_(std::move(dir)), model_threads_(model_threads), quiet_(quiet) {}
+Repository::Repository(std::string dir, int model_threads, bool quiet, BatchOptions batch)
+    : dir_(std::move(dir)), model_threads_(model_threads), quiet_(quiet), batch_(batch) {}
 
 void Repository::add_file(const std::string& name, const std::string& path) {
   std::lock_guard<std::mutex> g(mu_);
@@ -98,6 +98,7 @@ Status Repository::load(const std::string& name) {
   std::string version = "1";
   int threads = model_threads_;
   int64_t max_rows = 0;
+  BatchOptions batch = batch_;
   {
     std::lock_guard<std::mutex> g(mu_);
     auto it = files_.find(name);
@@ -128,6 +129,9 @@ Status Repository::load(const std::string& name) {
         int64_t v;
         if (root["threads"].get_int64().get(v) == simdjson::SUCCESS && v >= 0 && v <= 256) threads = static_cast<int>(v);
         if (root["max_rows"].get_int64().get(v) == simdjson::SUCCESS && v > 0) max_rows = v;
+        if (root["max_batch"].get_int64().get(v) == simdjson::SUCCESS && v >= 0 && v <= 4096) batch.max_batch = static_cast<int>(v);
+        if (root["max_wait_us"].get_int64().get(v) == simdjson::SUCCESS && v >= 0 && v <= 10000000) batch.max_wait_us = static_cast<int>(v);
+        if (root["max_queue"].get_int64().get(v) == simdjson::SUCCESS && v > 0 && v <= 1000000) batch.max_queue = static_cast<int>(v);
       } else {
         return Status(StatusCode::InvalidModel, "config.json of model '" + name + "' is not valid JSON");
       }
@@ -143,7 +147,7 @@ Status Repository::load(const std::string& name) {
   ModelOptions opts;
   opts.threads = threads;
   auto r = Model::load_bytes(bytes.data(), bytes.size(), opts, file.parent_path().string());
-  return publish(name, version, std::move(r), max_rows);
+  return publish(name, version, std::move(r), max_rows, batch);
 }
 
 Status Repository::load_bytes(const std::string& name, std::string_view bytes) {
@@ -159,11 +163,11 @@ Status Repository::load_bytes(const std::string& name, std::string_view bytes) {
     version = std::to_string(prev + 1);
     if (r.ok()) versions_[name] = prev + 1;
   }
-  return publish(name, version, std::move(r), 0);
+  return publish(name, version, std::move(r), 0, batch_);
 }
 
 Status Repository::publish(const std::string& name, const std::string& version,
-                           Result<std::shared_ptr<const Model>> r, int64_t max_rows) {
+                           Result<std::shared_ptr<const Model>> r, int64_t max_rows, BatchOptions batch) {
   if (!r.ok()) {
     std::lock_guard<std::mutex> g(mu_);
     failed_[name] = r.status().message();
@@ -181,6 +185,7 @@ Status Repository::publish(const std::string& name, const std::string& version,
     auto& m = metrics_[name + "\n" + version];
     if (!m) m = std::make_shared<ModelMetrics>();
     e->metrics = m;
+    if (batch.max_batch > 1) e->batcher = std::make_shared<Batcher>(e->model, name, version, batch, m);
     live_[name] = std::move(e);
     failed_.erase(name);
     gen_.fetch_add(1, std::memory_order_acq_rel);
@@ -235,15 +240,15 @@ void Repository::write_metrics(std::string& o) const {
   o += "# TYPE rtml_models_loaded gauge\nrtml_models_loaded ";
   json::num(o, live_.size());
   o += "\n";
-  const char* counters[] = {"requests", "failures", "rows"};
-  for (int c = 0; c < 3; ++c) {
+  const char* counters[] = {"requests", "failures", "rows", "batches"};
+  for (int c = 0; c < 4; ++c) {
     o += "# TYPE rtml_model_";
     o += counters[c];
     o += "_total counter\n";
     for (auto& [key, m] : metrics_) {
       size_t nl = key.find('\n');
       std::string labels = "model=\"" + key.substr(0, nl) + "\",version=\"" + key.substr(nl + 1) + "\"";
-      const std::atomic<uint64_t>& v = c == 0 ? m->requests : c == 1 ? m->failures : m->rows;
+      const std::atomic<uint64_t>& v = c == 0 ? m->requests : c == 1 ? m->failures : c == 2 ? m->rows : m->batches;
       o += "rtml_model_";
       o += counters[c];
       o += "_total{" + labels + "} ";

@@ -3,7 +3,7 @@
 //
 // Layout: DIR/<name>/<version>/model.onnx (the highest numeric version is served), or
 // DIR/<name>/model.onnx (version "1"); optional DIR/<name>/config.json:
-//   {"name": "served-name", "threads": 1, "max_rows": 4096}
+//   {"threads": 1, "max_rows": 4096, "max_batch": 16, "max_wait_us": 500, "max_queue": 1024}
 //
 // Readers take a snapshot of the published entries when generation() moved; an entry is immutable
 // and held by shared_ptr, so a request in flight finishes on the version it started with.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rtml/rtml.hpp"
+#include "server/batcher.hpp"
 #include "server/metrics.hpp"
 
 namespace rtml::server {
@@ -28,6 +29,7 @@ struct ModelEntry {
   std::string metadata;                    // the GET /v2/models/{name} answer
   std::shared_ptr<ModelMetrics> metrics;   // per (name, version)
   int64_t max_rows = 0;                    // 0: the server's limit
+  std::shared_ptr<Batcher> batcher;        // micro-batching, or null
 };
 
 struct ModelState {
@@ -38,7 +40,7 @@ class Repository {
  public:
   // dir: a model repository folder or "". model_threads: ModelOptions::threads for every model
   // unless its config.json says otherwise.
-  Repository(std::string dir, int model_threads, bool quiet);
+  Repository(std::string dir, int model_threads, bool quiet, BatchOptions batch = {});
 
   // Registers one file served under `name` (rtml serve MODEL.onnx); load(name) then reads it.
   void add_file(const std::string& name, const std::string& path);
@@ -59,10 +61,11 @@ class Repository {
 
  private:
   Status publish(const std::string& name, const std::string& version, Result<std::shared_ptr<const Model>> r,
-                 int64_t max_rows);
+                 int64_t max_rows, BatchOptions batch);
   std::string dir_;
   int model_threads_;
   bool quiet_;
+  BatchOptions batch_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> files_;                            // name -> .onnx path
   std::map<std::string, std::shared_ptr<const ModelEntry>> live_;       // published

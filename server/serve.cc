@@ -36,6 +36,9 @@ const char* serve_usage() {
          "  --read-timeout-ms N      whole request, default 30000\n"
          "  --write-timeout-ms N     whole answer, default 30000\n"
          "  --idle-timeout-ms N      keep-alive, default 60000\n"
+         "  --max-batch N            micro-batching: merge up to N single-row requests (default off)\n"
+         "  --max-wait-us N          micro-batching: longest wait for company, default 500\n"
+         "  --max-queue N            micro-batching: queued requests before 503, default 1024\n"
          "  --drain-timeout-s N      SIGTERM: seconds to finish requests, default 20\n"
          "  --log-interval-s N       summary line period, default 60 (0: off)\n"
          "  --quiet                  no log lines\n"
@@ -98,6 +101,9 @@ int parse_serve_args(int argc, char** argv, ServeOptions* o, bool* exit_now, std
     else if (a == "--log-interval-s") ok = number(&o->log_interval_s);
     else if (a == "--quiet") o->quiet = true;
     else if (a == "--floor") o->floor = true;
+    else if (a == "--max-batch") ok = number(&o->batch.max_batch);
+    else if (a == "--max-wait-us") ok = number(&o->batch.max_wait_us);
+    else if (a == "--max-queue") ok = number(&o->batch.max_queue);
     else if (a.starts_with("-")) return *error = "unknown option " + a, 2;
     else if (o->model_path.empty()) o->model_path = a;
     else return *error = "more than one model file given (use --model-repository for several)", 2;
@@ -135,7 +141,7 @@ struct FloorHandler : HttpHandler {
 
 Server::Server(ServeOptions o) : opts_(std::move(o)) {
   if (opts_.threads <= 0) opts_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  repo_ = std::make_unique<Repository>(opts_.repository, opts_.model_threads, opts_.quiet);
+  repo_ = std::make_unique<Repository>(opts_.repository, opts_.model_threads, opts_.quiet, opts_.batch);
   if (!opts_.model_path.empty()) repo_->add_file(opts_.model_name, opts_.model_path);
   service_ = std::make_unique<Service>(*repo_, ServiceOptions{opts_.admin_token, opts_.codec});
   if (opts_.floor) floor_ = std::make_unique<FloorHandler>();

@@ -27,6 +27,7 @@ struct ServeOptions {
   bool floor = false;         // --floor: answer every request with a fixed body (transport floor)
   HttpLimits http;
   CodecLimits codec;
+  BatchOptions batch;         // default for every model (config.json overrides)
 };
 
 // Parses the command line (argv[0] = "serve"). Returns 0 to go on, else an exit code (help: 0

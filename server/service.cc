@@ -185,6 +185,13 @@ void Service::infer(const HttpRequest& rq, HttpResponse& rs, std::string_view na
   if (!err.ok()) return fail(err.status, err.message);
   if (e->max_rows && t.call.rows > e->max_rows)
     return fail(400, std::to_string(t.call.rows) + " rows, the model's limit is " + std::to_string(e->max_rows));
+  if (e->batcher && Batcher::batchable(t.call)) {
+    if (!e->batcher->submit(t.call, rs.defer(), rq.received)) {
+      rs.deferred_ = false;
+      return fail(503, "the model's queue is full, retry later");
+    }
+    return;
+  }
   if (!slot->s) slot->s = std::make_unique<Session>(e->model);
   t.values.resize(model.outputs().size());
   auto t1 = Clock::now();
