@@ -134,6 +134,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   void begin() {
     boost::system::error_code ec;
     sock.set_option(tcp::no_delay(true), ec);
+    sock.non_blocking(true, ec);
     st = Idle;
     deadline = Clock::now() + std::chrono::milliseconds(lim.idle_timeout_ms);
     read();
@@ -150,20 +151,24 @@ struct Conn : std::enable_shared_from_this<Conn> {
     return true;
   }
 
+  // Waits for readability, then reads without blocking: one epoll wakeup and one recv per
+  // request (asio's speculative async read would first fail a recv with EAGAIN every time).
   void read() {
     if (st == Closed) return;
     if (have + kBodyPadding >= buf.size() && !reserve(have + 4096)) return fail(413, "request too large");
     auto self = shared_from_this();
-    sock.async_read_some(asio::buffer(buf.data() + have, buf.size() - kBodyPadding - have),
-                         [this, self](boost::system::error_code ec, size_t n) {
-                           if (ec || st == Closed) return close();
-                           if (st == Idle) {
-                             st = Reading;
-                             deadline = Clock::now() + std::chrono::milliseconds(lim.read_timeout_ms);
-                           }
-                           have += n;
-                           parse();
-                         });
+    sock.async_wait(tcp::socket::wait_read, [this, self](boost::system::error_code ec) {
+      if (ec || st == Closed) return close();
+      size_t n = sock.read_some(asio::buffer(buf.data() + have, buf.size() - kBodyPadding - have), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return read();
+      if (ec || st == Closed) return close();
+      if (st == Idle) {
+        st = Reading;
+        deadline = Clock::now() + std::chrono::milliseconds(lim.read_timeout_ms);
+      }
+      have += n;
+      parse();
+    });
   }
 
   // An error the transport answers itself; the connection closes afterwards.
@@ -372,25 +377,47 @@ struct Conn : std::enable_shared_from_this<Conn> {
     }
     if (resp.close) head += "\r\nConnection: close";
     head += "\r\n\r\n";
+    // Most answers fit the socket buffer: write now, without a trip through the reactor.
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(resp.body)};
+    boost::system::error_code ec;
+    size_t total = head.size() + resp.body.size();
+    size_t done = sock.write_some(bufs, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+    if (ec) done = 0;
+    if (done == total) return written(true);
+    // The rest when the socket drains.
+    size_t off_head = std::min(done, head.size());
+    size_t off_body = done - off_head;
+    std::array<asio::const_buffer, 2> rest{asio::buffer(head.data() + off_head, head.size() - off_head),
+                                           asio::buffer(resp.body.data() + off_body, resp.body.size() - off_body)};
     auto self = shared_from_this();
-    asio::async_write(sock, bufs, [this, self](boost::system::error_code ec, size_t) {
-      if (ec || st == Closed) return close();
-      if (resp.close) return linger ? linger_close() : close();
-      // Drop the answered request; keep pipelined bytes.
-      size_t rest = have - req_end;
-      if (rest) std::memmove(buf.data(), buf.data() + req_end, rest);
-      have = rest;
-      scanned = 0;
-      sent_continue = false;
-      if (buf.size() > 1024 * 1024 && have < kInitialBuffer) {  // give back a huge body's buffer
-        buf.resize(kInitialBuffer);
-        buf.shrink_to_fit();
-      }
-      st = have ? Reading : Idle;
-      deadline = Clock::now() + std::chrono::milliseconds(have ? lim.read_timeout_ms : lim.idle_timeout_ms);
-      parse();
+    asio::async_write(sock, rest, [this, self](boost::system::error_code ec2, size_t) {
+      if (ec2 || st == Closed) return close();
+      written(false);
     });
+  }
+
+  // The answer is out: next request (pipelined bytes first).
+  void written(bool inline_call) {
+    if (resp.close) return linger ? linger_close() : close();
+    size_t rest = have - req_end;
+    if (rest) std::memmove(buf.data(), buf.data() + req_end, rest);
+    have = rest;
+    scanned = 0;
+    sent_continue = false;
+    if (buf.size() > 1024 * 1024 && have < kInitialBuffer) {  // give back a huge body's buffer
+      buf.resize(kInitialBuffer);
+      buf.shrink_to_fit();
+    }
+    st = have ? Reading : Idle;
+    deadline = Clock::now() + std::chrono::milliseconds(have ? lim.read_timeout_ms : lim.idle_timeout_ms);
+    if (have && inline_call) {
+      // Pipelined requests: continue from the loop, not by recursion.
+      auto self = shared_from_this();
+      asio::post(loop.io, [this, self] { parse(); });
+      return;
+    }
+    parse();
   }
 };
 
@@ -398,9 +425,11 @@ struct DeferredConn : Deferred {
   std::shared_ptr<Conn> c;
   explicit DeferredConn(std::shared_ptr<Conn> conn) : c(std::move(conn)) {}
   HttpResponse& response() override { return c->resp; }
+  // The connection reference moves into the posted handler: it must be released on the loop's
+  // thread (a connection is destroyed on its own loop, never on the batcher's thread).
   void finish() override {
-    auto conn = c;
-    asio::post(conn->loop.io, [conn] { conn->respond(); });
+    HttpServer::Loop& loop = c->loop;
+    asio::post(loop.io, [conn = std::move(c)] { conn->respond(); });
   }
 };
 
