@@ -110,6 +110,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   size_t req_end = 0;     // raw bytes of the request being answered
   bool keep_alive = true;
   bool linger = false;    // an error answered before the request was read: drain it first
+  size_t ck_pos = 0, ck_total = 0;  // chunked body: where the scan stopped, bytes so far
 
   Conn(tcp::socket s, HttpServer::Loop& l)
       : sock(std::move(s)), loop(l), srv(*l.srv), lim(l.srv->limits_), buf(kInitialBuffer) {
@@ -295,7 +296,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
   // Chunked body starting at `start`: 1 complete (decoded in place, req_end set), 0 need more,
   // -1 failed (answer already under way).
   int chunked(size_t start, size_t* body_len) {
-    size_t pos = start, total = 0;
+    // Resume where the last scan stopped: a body arriving in many reads is scanned once.
+    size_t pos = ck_pos > start ? ck_pos : start, total = ck_pos > start ? ck_total : 0;
     for (;;) {
       size_t e = std::string_view(buf.data(), have).find("\r\n", pos);
       if (e == std::string_view::npos) {
@@ -325,6 +327,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
       if (have < pos + n + 2) return 0;
       pos += n + 2;
       total += n;
+      ck_pos = pos;
+      ck_total = total;
     }
     // Complete: decode in place (data only moves left).
     size_t rd = start, wr = start;
@@ -404,6 +408,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     if (rest) std::memmove(buf.data(), buf.data() + req_end, rest);
     have = rest;
     scanned = 0;
+    ck_pos = ck_total = 0;
     sent_continue = false;
     if (buf.size() > 1024 * 1024 && have < kInitialBuffer) {  // give back a huge body's buffer
       buf.resize(kInitialBuffer);
