@@ -22,7 +22,7 @@ namespace {
 const char* kToken = "s3cret-token";
 const std::string kInfer = R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]})";
 
-struct Admin : ::testing::Test {
+struct ServerAdmin : ::testing::Test {
   std::string dir = temp_dir();
   std::unique_ptr<TestServer> srv;
   void SetUp() override {
@@ -39,7 +39,7 @@ struct Admin : ::testing::Test {
   httplib::Headers auth() const { return {{"Authorization", std::string("Bearer ") + kToken}}; }
 };
 
-TEST_F(Admin, AuthRequiredHealthOpen) {
+TEST_F(ServerAdmin, AuthRequiredHealthOpen) {
   auto c = srv->client();
   EXPECT_EQ(c.Post("/v2/repository/index", "", "application/json")->status, 401);
   EXPECT_EQ(c.Post("/v2/repository/index", httplib::Headers{{"Authorization", "Bearer wrong"}}, "", "application/json")->status, 401);
@@ -55,7 +55,7 @@ TEST_F(Admin, AuthRequiredHealthOpen) {
   EXPECT_NE(c.Get("/v2")->body.find("model_repository"), std::string::npos);
 }
 
-TEST(AdminOff, RepositoryDisabledWithoutToken) {
+TEST(ServerAdminOff, RepositoryDisabledWithoutToken) {
   std::string dir = temp_dir();
   write_file(dir + "/m.onnx", passthrough_model({{"x", DType::F32}}));
   server::ServeOptions o;
@@ -68,7 +68,7 @@ TEST(AdminOff, RepositoryDisabledWithoutToken) {
   std::filesystem::remove_all(dir);
 }
 
-TEST_F(Admin, FailedLoadKeepsOldVersionUnloadLoad) {
+TEST_F(ServerAdmin, FailedLoadKeepsOldVersionUnloadLoad) {
   auto c = srv->client();
   auto r = c.Post("/v2/repository/models/m/load", auth(), "this is not an onnx model", "application/octet-stream");
   ASSERT_EQ(r->status, 400) << r->body;
@@ -96,7 +96,7 @@ TEST_F(Admin, FailedLoadKeepsOldVersionUnloadLoad) {
   EXPECT_EQ(c.Post("/v2/models/fresh/infer", kInfer, "application/json")->status, 200);
 }
 
-TEST_F(Admin, HotReloadUnderLoad) {
+TEST_F(ServerAdmin, HotReloadUnderLoad) {
   std::atomic<bool> stop{false};
   std::atomic<int> failed{0}, answered{0}, last_loaded{1}, bad_version{0};
   std::vector<std::thread> clients;
@@ -130,7 +130,7 @@ TEST_F(Admin, HotReloadUnderLoad) {
   }
   stop = true;
   for (auto& t : clients) t.join();
-  EXPECT_GE(loads, 50);
+  EXPECT_GE(loads, 30);  // ~90 on an idle machine
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(bad_version.load(), 0);
   EXPECT_GT(answered.load(), 1000);
@@ -167,8 +167,13 @@ std::string read_all(int fd, int timeout_ms) {
   return out;
 }
 
-TEST(Sigterm, DrainsInFlightThenExitsZero) {
+TEST(ServerSigterm, DrainsInFlightThenExitsZero) {
   std::string bin = rtml_binary();
+  if (bin.empty()) {  // beside the build tree: build/tests/server/THIS -> build/rtml
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) bin = (self.parent_path().parent_path().parent_path() / "rtml").string();
+  }
   if (bin.empty() || access(bin.c_str(), X_OK) != 0) GTEST_SKIP() << "the rtml command is not built (RTML_BINARY)";
   std::string dir = temp_dir();
   write_file(dir + "/m.onnx", passthrough_model({{"x", DType::F32}}));

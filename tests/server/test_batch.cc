@@ -8,7 +8,7 @@
 namespace rtml::test {
 namespace {
 
-struct Batch : ::testing::Test {
+struct ServerBatch : ::testing::Test {
   std::string dir = temp_dir();
   std::unique_ptr<TestServer> srv;
   void start(int max_batch, int wait_us, int queue) {
@@ -38,7 +38,7 @@ std::string request(const std::string& v, int rows = 1) {
          ",4],\"datatype\":\"BYTES\",\"data\":[" + s + "]}]}";
 }
 
-TEST_F(Batch, MergesConcurrentRowsAndAnswersEachItsOwn) {
+TEST_F(ServerBatch, MergesConcurrentRowsAndAnswersEachItsOwn) {
   start(8, 3000, 1024);
   std::atomic<int> bad{0};
   std::vector<std::thread> ts;
@@ -77,8 +77,8 @@ TEST_F(Batch, MergesConcurrentRowsAndAnswersEachItsOwn) {
   EXPECT_LT(batches, 8 * kPer);  // some requests shared a run
 }
 
-TEST_F(Batch, FullQueueAnswers503Promptly) {
-  start(64, 300000, 1);  // waits up to 0.3 s for company, holds one request at most
+TEST_F(ServerBatch, FullQueueAnswers503Promptly) {
+  start(64, 2000000, 1);  // waits up to 2 s for company, holds one request at most
   std::atomic<int> ok{0}, full{0}, other{0};
   std::vector<std::thread> ts;
   for (int t = 0; t < 6; ++t) {
@@ -88,7 +88,7 @@ TEST_F(Batch, FullQueueAnswers503Promptly) {
       auto r = c.Post("/v2/models/m/infer", request(std::to_string(t)), "application/json");
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
       if (r && r->status == 200) ++ok;
-      else if (r && r->status == 503 && ms < 200) ++full;
+      else if (r && r->status == 503 && ms < 1000) ++full;
       else ++other;
     });
   }

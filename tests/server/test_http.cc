@@ -70,7 +70,7 @@ std::string post_head(size_t len, const std::string& extra = "") {
          std::to_string(len) + "\r\n" + extra + "\r\n";
 }
 
-struct Http : ::testing::Test {
+struct ServerHttp : ::testing::Test {
   std::string dir = temp_dir();
   std::unique_ptr<TestServer> srv;
   server::ServeOptions opts() {
@@ -90,7 +90,7 @@ struct Http : ::testing::Test {
   }
 };
 
-TEST_F(Http, ChunkedContinuePipelinedHttp10) {
+TEST_F(ServerHttp, ChunkedContinuePipelinedHttp10) {
   start(opts());
   int fd = dial(srv->port);
   // Chunked body in three chunks, with a chunk extension and a trailer.
@@ -129,7 +129,7 @@ TEST_F(Http, ChunkedContinuePipelinedHttp10) {
   close(fd);
 }
 
-TEST_F(Http, HeaderAndBodyLimits) {
+TEST_F(ServerHttp, HeaderAndBodyLimits) {
   start(opts());
   auto status_of = [&](const std::string& req) {
     int fd = dial(srv->port);
@@ -153,10 +153,10 @@ TEST_F(Http, HeaderAndBodyLimits) {
   EXPECT_EQ(status_of("POST /v2/models/m/infer HTTP/1.1\r\nContent-Length: 12x\r\n\r\n"), "HTTP/1.1 400");
 }
 
-TEST_F(Http, TricklingClientsDoNotStarveHealth) {
+TEST_F(ServerHttp, TricklingClientsDoNotStarveHealth) {
   auto o = opts();
   o.threads = 1;
-  o.http.read_timeout_ms = 400;
+  o.http.read_timeout_ms = 1000;
   start(o);
   std::vector<int> slow;
   for (int i = 0; i < 50; ++i) {
@@ -170,11 +170,11 @@ TEST_F(Http, TricklingClientsDoNotStarveHealth) {
     auto r = c.Get("/v2/health/ready");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(100));
+    EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(500));  // not waiting on the tricklers
     for (int fd : slow) send_all(fd, "X");  // one byte each
   }
-  // The read deadline (400 ms for a whole request) closes every trickler.
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // The read deadline (1 s for a whole request) closes every trickler.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   int closed_count = 0;
   for (int fd : slow) {
     bool closed = false;
@@ -186,7 +186,7 @@ TEST_F(Http, TricklingClientsDoNotStarveHealth) {
   EXPECT_EQ(c.Get("/v2/health/live")->status, 200);
 }
 
-TEST_F(Http, IdleTimeoutAndConnectionLimit) {
+TEST_F(ServerHttp, IdleTimeoutAndConnectionLimit) {
   auto o = opts();
   o.http.idle_timeout_ms = 200;
   o.http.max_connections = 4;
@@ -209,7 +209,7 @@ TEST_F(Http, IdleTimeoutAndConnectionLimit) {
   EXPECT_EQ(srv->client().Get("/v2/health/live")->status, 200);
 }
 
-TEST_F(Http, Curl) {
+TEST_F(ServerHttp, Curl) {
   start(opts());
   std::string url = "http://127.0.0.1:" + std::to_string(srv->port);
   std::string cmd = "curl -s --max-time 5 -X POST " + url + "/v2/models/m/infer -H 'Content-Type: application/json' -d '" +

@@ -14,7 +14,7 @@ const std::vector<std::pair<std::string, DType>> kAllTypes = {
     {"i32", DType::I32}, {"i64", DType::I64}, {"u8", DType::U8},   {"u16", DType::U16}, {"u32", DType::U32},
     {"u64", DType::U64}, {"b", DType::Bool},  {"s", DType::String}};
 
-struct V2 : ::testing::Test {
+struct ServerV2 : ::testing::Test {
   static std::string dir;
   static std::unique_ptr<TestServer> srv;
   static void SetUpTestSuite() {
@@ -42,10 +42,10 @@ struct V2 : ::testing::Test {
     return c.Get(path.c_str());
   }
 };
-std::string V2::dir;
-std::unique_ptr<TestServer> V2::srv;
+std::string ServerV2::dir;
+std::unique_ptr<TestServer> ServerV2::srv;
 
-TEST_F(V2, HealthAndMetadata) {
+TEST_F(ServerV2, HealthAndMetadata) {
   auto r = get("/v2/health/live");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -76,7 +76,7 @@ TEST_F(V2, HealthAndMetadata) {
     EXPECT_NE(r->body.find(std::string("\"") + t + "\""), std::string::npos) << t;
 }
 
-TEST_F(V2, InferFlatNestedIdOutputsParameters) {
+TEST_F(ServerV2, InferFlatNestedIdOutputsParameters) {
   auto r = post("/v2/models/pass/infer",
                 R"({"id":"abc","parameters":{"k":1},"inputs":[{"name":"x","shape":[2,4],"datatype":"FP32","data":[1,2.5,3,4,5,6,7,-8.25]}]})");
   ASSERT_TRUE(r);
@@ -98,7 +98,7 @@ TEST_F(V2, InferFlatNestedIdOutputsParameters) {
   EXPECT_EQ(r->status, 400);
 }
 
-TEST_F(V2, EveryDatatype) {
+TEST_F(ServerV2, EveryDatatype) {
   std::string body = "{\"inputs\":[";
   const char* data[] = {"[1.5,-2,3,4]", "[1.25,2,3,-4e300]", "[0.5,1,-2,65504]", "[-128,127,0,1]",
                         "[-32768,32767,0,1]", "[-2147483648,2147483647,0,1]",
@@ -133,7 +133,7 @@ std::string bin_request(const std::string& json, const std::string& bin, httplib
   return json + bin;
 }
 
-TEST_F(V2, BinaryExtension) {
+TEST_F(ServerV2, BinaryExtension) {
   float x[8] = {1, 2, 3, 4, 5, 6, 7, 8.5f};
   std::string json =
       R"({"inputs":[{"name":"x","shape":[2,4],"datatype":"FP32","parameters":{"binary_data_size":32}}],"outputs":[{"name":"x","parameters":{"binary_data":true}}]})";
@@ -178,7 +178,7 @@ TEST_F(V2, BinaryExtension) {
   EXPECT_EQ(c.Post("/v2/models/pass/infer", h4, json, "application/octet-stream")->status, 400);
 }
 
-TEST_F(V2, Records) {
+TEST_F(ServerV2, Records) {
   auto r = post("/v2/models/two/infer", R"({"instances":[{"a":[1,2],"b":[3,4]},{"b":[7,8],"a":[5,6.5]}]})");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
@@ -200,7 +200,7 @@ std::string nested(int depth) {
   return R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":)" + d + "}]}";
 }
 
-TEST_F(V2, Errors) {
+TEST_F(ServerV2, Errors) {
   auto expect = [&](const std::string& body, int status, const char* what, const char* ct = "application/json") {
     auto r = post("/v2/models/pass/infer", body, ct);
     ASSERT_TRUE(r) << what;
@@ -236,7 +236,7 @@ TEST_F(V2, Errors) {
   EXPECT_EQ(get("/v2/health/live")->status, 200);
 }
 
-TEST_F(V2, Metrics) {
+TEST_F(ServerV2, Metrics) {
   post("/v2/models/pass/infer", R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]})");
   auto r = get("/metrics");
   ASSERT_EQ(r->status, 200);
@@ -246,7 +246,7 @@ TEST_F(V2, Metrics) {
   EXPECT_NE(r->body.find("rtml_models_loaded 3"), std::string::npos);
 }
 
-TEST_F(V2, EightConcurrentClients) {
+TEST_F(ServerV2, EightConcurrentClients) {
   std::atomic<int> bad{0};
   std::vector<std::thread> ts;
   for (int t = 0; t < 8; ++t) {
