@@ -110,7 +110,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   size_t req_end = 0;     // raw bytes of the request being answered
   bool keep_alive = true;
   bool linger = false;    // an error answered before the request was read: drain it first
-  size_t ck_pos = 0, ck_total = 0;  // chunked body: where the scan stopped, bytes so far
+  size_t ck_pos = 0, ck_wr = 0;  // chunked body: raw scan position, end of the decoded bytes
 
   Conn(tcp::socket s, HttpServer::Loop& l)
       : sock(std::move(s)), loop(l), srv(*l.srv), lim(l.srv->limits_), buf(kInitialBuffer) {
@@ -293,58 +293,58 @@ struct Conn : std::enable_shared_from_this<Conn> {
     read();
   }
 
-  // Chunked body starting at `start`: 1 complete (decoded in place, req_end set), 0 need more,
-  // -1 failed (answer already under way).
+  // Chunked body starting at `start`, decoded in place as chunks complete: decoded bytes are
+  // [start, ck_wr), raw bytes not yet decoded are [ck_pos, have) and are moved down to ck_wr, so
+  // the buffer holds the body plus at most one partial chunk whatever the chunk sizes.
+  // 1 complete (req_end set), 0 need more, -1 failed (answer already under way).
   int chunked(size_t start, size_t* body_len) {
-    // Resume where the last scan stopped: a body arriving in many reads is scanned once.
-    size_t pos = ck_pos > start ? ck_pos : start, total = ck_pos > start ? ck_total : 0;
+    if (ck_pos < start) ck_pos = ck_wr = start;
     for (;;) {
-      size_t e = std::string_view(buf.data(), have).find("\r\n", pos);
+      size_t e = std::string_view(buf.data(), have).find("\r\n", ck_pos);
       if (e == std::string_view::npos) {
-        if (have - pos > 1024) { fail(400, "malformed chunk"); return -1; }
-        return 0;
+        if (have - ck_pos > 1024) { fail(400, "malformed chunk"); return -1; }
+        break;
       }
-      std::string_view line(buf.data() + pos, e - pos);
+      std::string_view line(buf.data() + ck_pos, e - ck_pos);
       size_t semi = line.find(';');
       if (semi != std::string_view::npos) line = line.substr(0, semi);
       line = trim(line);
       uint64_t n = 0;
       auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), n, 16);
       if (line.empty() || ec != std::errc() || p != line.data() + line.size()) { fail(400, "malformed chunk"); return -1; }
-      if (n > lim.max_body_bytes || total + n > lim.max_body_bytes) { fail(413, "request body too large"); return -1; }
-      pos = e + 2;
+      if (n > lim.max_body_bytes || ck_wr - start + n > lim.max_body_bytes) { fail(413, "request body too large"); return -1; }
+      size_t data = e + 2;
       if (n == 0) {
-        // Trailers until an empty line.
+        size_t pos = data;  // trailers until an empty line
         for (;;) {
           size_t t = std::string_view(buf.data(), have).find("\r\n", pos);
-          if (t == std::string_view::npos) return 0;
+          if (t == std::string_view::npos) {
+            if (have - pos > lim.max_header_bytes) { fail(431, "trailers too large"); return -1; }
+            return 0;
+          }
           bool empty = t == pos;
           pos = t + 2;
           if (empty) break;
         }
+        *body_len = ck_wr - start;
+        req_end = pos;
+        return 1;
+      }
+      if (have < data + n + 2) {
+        if (!reserve(ck_wr + (data - ck_pos) + n + 2)) { fail(413, "request body too large"); return -1; }
         break;
       }
-      if (have < pos + n + 2) return 0;
-      pos += n + 2;
-      total += n;
-      ck_pos = pos;
-      ck_total = total;
+      if (buf[data + n] != '\r' || buf[data + n + 1] != '\n') { fail(400, "malformed chunk"); return -1; }
+      std::memmove(buf.data() + ck_wr, buf.data() + data, n);
+      ck_wr += n;
+      ck_pos = data + n + 2;
     }
-    // Complete: decode in place (data only moves left).
-    size_t rd = start, wr = start;
-    for (;;) {
-      size_t e = std::string_view(buf.data(), have).find("\r\n", rd);
-      uint64_t n = 0;
-      std::from_chars(buf.data() + rd, buf.data() + e, n, 16);
-      rd = e + 2;
-      if (n == 0) break;
-      std::memmove(buf.data() + wr, buf.data() + rd, n);
-      wr += n;
-      rd += n + 2;
+    if (ck_pos > ck_wr) {  // reclaim the consumed chunk framing
+      std::memmove(buf.data() + ck_wr, buf.data() + ck_pos, have - ck_pos);
+      have -= ck_pos - ck_wr;
+      ck_pos = ck_wr;
     }
-    *body_len = wr - start;
-    req_end = pos;
-    return 1;
+    return 0;
   }
 
   void dispatch(const HttpRequest& rq) {
@@ -408,7 +408,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     if (rest) std::memmove(buf.data(), buf.data() + req_end, rest);
     have = rest;
     scanned = 0;
-    ck_pos = ck_total = 0;
+    ck_pos = ck_wr = 0;
     sent_continue = false;
     if (buf.size() > 1024 * 1024 && have < kInitialBuffer) {  // give back a huge body's buffer
       buf.resize(kInitialBuffer);

@@ -129,6 +129,25 @@ TEST_F(ServerHttp, ChunkedContinuePipelinedHttp10) {
   close(fd);
 }
 
+TEST_F(ServerHttp, ChunkedBodyInManySmallWrites) {
+  start(opts());
+  int fd = dial(srv->port);
+  send_all(fd, "POST /v2/models/m/infer HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+  // One chunk per byte of JSON, padded with spaces to ~20 KB, each sent on its own.
+  std::string body = kInfer + std::string(20000, ' ');
+  std::string wire;
+  for (char ch : body) wire += std::string("1\r\n") + ch + "\r\n";
+  wire += "0\r\n\r\n";
+  for (size_t off = 0; off < wire.size(); off += 997) {
+    send_all(fd, wire.substr(off, 997));
+    if (off % (997 * 40) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string r = recv_until(fd, "]}]}", 1, 5000);
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r.substr(0, 300);
+  EXPECT_NE(r.find("\"data\":[1,2,3,4]"), std::string::npos);
+  close(fd);
+}
+
 TEST_F(ServerHttp, HeaderAndBodyLimits) {
   start(opts());
   auto status_of = [&](const std::string& req) {
