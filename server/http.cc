@@ -503,6 +503,21 @@ bool HttpServer::listen(const std::string& host, int port, std::string* error) {
     *error = "bad host address '" + host + "'";
     return false;
   }
+  // SO_REUSEPORT (one listener per loop) would also let a second server bind a port this one
+  // uses, splitting the traffic silently: first take the port alone, then let the loops share it.
+  {
+    asio::io_context probe_io;
+    tcp::acceptor probe(probe_io);
+    tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec) {
+      *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+      return false;
+    }
+    port = probe.local_endpoint().port();
+  }
   for (auto& l : loops_) {
     tcp::endpoint ep(addr, static_cast<unsigned short>(port_ ? port_ : port));
     tcp::acceptor a(l->io);

@@ -50,6 +50,23 @@ TEST(ServerCli, ArgumentsAndAliases) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ServerCli, BusyPortIsAnError) {
+  std::string dir = temp_dir();
+  write_file(dir + "/m.onnx", passthrough_model({{"x", DType::F32}}));
+  server::ServeOptions o;
+  o.model_path = dir + "/m.onnx";
+  o.model_name = "m";
+  TestServer first(o);
+  o.port = first.port;
+  o.quiet = true;
+  server::Server second(o);
+  std::string err;
+  EXPECT_FALSE(second.start(&err));  // SO_REUSEPORT must not let it share the port
+  EXPECT_NE(err.find("cannot listen"), std::string::npos) << err;
+  EXPECT_EQ(first.client().Get("/v2/health/live")->status, 200);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ServerCli, RepositoryConfigJson) {
   std::string dir = temp_dir();
   write_file(dir + "/repo/m/2/model.onnx", passthrough_model({{"x", DType::F32}}));
