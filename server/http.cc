@@ -110,6 +110,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   size_t req_end = 0;     // raw bytes of the request being answered
   bool keep_alive = true;
   bool linger = false;    // an error answered before the request was read: drain it first
+  bool head_only = false;  // HEAD: the answer's headers without its body
   size_t ck_pos = 0, ck_wr = 0;  // chunked body: raw scan position, end of the decoded bytes
 
   Conn(tcp::socket s, HttpServer::Loop& l)
@@ -351,6 +352,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
     st = Processing;
     resp.reset();
     resp.conn_ = this;
+    head_only = rq.method == "HEAD";
     srv.handler_.handle(rq, resp);
     if (resp.deferred_) return;  // DeferredConn::finish() continues on this loop
     respond();
@@ -382,6 +384,10 @@ struct Conn : std::enable_shared_from_this<Conn> {
     if (resp.close) head += "\r\nConnection: close";
     head += "\r\n\r\n";
     // Most answers fit the socket buffer: write now, without a trip through the reactor.
+    if (head_only) {
+      resp.body.clear();
+      head_only = false;
+    }
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(resp.body)};
     boost::system::error_code ec;
     size_t total = head.size() + resp.body.size();
