@@ -66,10 +66,13 @@ struct Kernel {
     v.store_unaligned(c);
   }
 
-  // C tile (mr x nr at c) = alpha * A panel [kc][MR] x B panel [kc][NR] (+ C). ep: non-null on the
-  // last K block. row0/col0: the tile's position in C (for the bias).
-  static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
-                    float alpha, bool load_c, const Epilogue* ep, int64_t row0, int64_t col0) {
+  // C tile (mr x nr at c) = alpha * A x B (+ C) over kc steps. A(r, k) at a[r*ars + k*aks] (a packed
+  // panel: ars = 1, aks = MR; rows of a row-major A: ars = lda, aks = 1); the NR values of B at step
+  // k start at b + k*bks (packed: bks = NR; a row-major B: bks = ldb). ep: non-null on the last K
+  // block. row0/col0: the tile's position in C (for the bias).
+  static void micro(int64_t kc, const float* a, int64_t ars, int64_t aks, const float* b, int64_t bks, float* c,
+                    int64_t ldc, int mr, int nr, float alpha, bool load_c, const Epilogue* ep, int64_t row0,
+                    int64_t col0) {
     for (int ch = 0; ch < NCH; ++ch) {
       if (ch * CW >= nr) break;
       V acc[MR][CV];
@@ -83,12 +86,12 @@ struct Kernel {
         V b0 = V::load_unaligned(bp), b1 = V::load_unaligned(bp + L);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; ++r) {
-          V av(ap[r]);
+          V av(ap[r * ars]);
           acc[r][0] = xsimd::fma(av, b0, acc[r][0]);
           acc[r][1] = xsimd::fma(av, b1, acc[r][1]);
         }
-        bp += NR;
-        ap += MR;
+        bp += bks;
+        ap += aks;
       }
       const int64_t col = col0 + ch * CW;
       float* cc = c + ch * CW;
@@ -245,6 +248,12 @@ struct Kernel {
       if (g.b.packed) return gemv_packed(g, n0, n1);
       if (g.b.cs == 1) return gemv_rows(g, n0, n1);
     }
+    // Operands read in place, without packing: a row-major A (its 6 rows are streamed from L1/L2),
+    // and a row-major B small enough to stay in L2 or multiplied by few rows (packing would cost
+    // as much as the product). Partial panels at the edges are still packed (they would read
+    // past the matrix).
+    const bool direct_a = !g.a.packed && g.a.cs == 1 && (g.M * g.K <= 64 * 1024 || g.N <= 4 * NR);
+    const bool direct_b = !g.b.packed && g.b.cs == 1 && (g.K * g.N <= 64 * 1024 || g.M <= MC);
     float* wa = ws;
     float* wb = ws + (g.a.packed ? 0 : MC * KC);
     for (int64_t jc = n0; jc < n1; jc += NC) {
@@ -253,35 +262,52 @@ struct Kernel {
         const int64_t kc = std::min(KC, g.K - pc);
         const bool load_c = g.accumulate || pc > 0;
         const Epilogue* ep = pc + kc == g.K ? &g.ep : nullptr;
-        const float* bb;
-        int64_t b_stride;  // floats between B panels
+        const float* bb = nullptr;
+        int64_t b_stride = 0;  // floats between B panels
         if (g.b.packed) {
           bb = g.b.packed + (jc / NR) * g.K * NR + pc * NR;
           b_stride = g.K * NR;
-        } else {
+        } else if (!direct_b) {
           pack_b_block(g.b, pc, kc, jc, nc, wb);
           bb = wb;
           b_stride = kc * NR;
+        } else if (nc % NR != 0) {  // the edge panel only
+          const int64_t j = nc / NR * NR;
+          pack_b_block(g.b, pc, kc, jc + j, nc - j, wb);
         }
         for (int64_t ic = m0; ic < m1; ic += MC) {
           const int64_t mc = std::min(MC, m1 - ic);
-          const float* aa;
-          int64_t a_stride;
+          const float* aa = nullptr;
+          int64_t a_stride = 0;
           if (g.a.packed) {
             aa = g.a.packed + (ic / MR) * g.K * MR + pc * MR;
             a_stride = g.K * MR;
-          } else {
+          } else if (!direct_a) {
             pack_a_block(g.a, ic, mc, pc, kc, wa);
             aa = wa;
             a_stride = kc * MR;
+          } else if (mc % MR != 0) {  // the edge panel only
+            const int64_t i = mc / MR * MR;
+            pack_a_block(g.a, ic + i, mc - i, pc, kc, wa);
           }
           for (int64_t jr = 0; jr < nc; jr += NR) {
             const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-            const float* bp = bb + (jr / NR) * b_stride;
+            const float* bp;
+            int64_t bks = NR;
+            if (bb) bp = bb + (jr / NR) * b_stride;
+            else if (nr == NR) bp = g.b.p + pc * g.b.rs + jc + jr, bks = g.b.rs;
+            else bp = wb;
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-              micro(kc, aa + (ir / MR) * a_stride, bp, g.c + (ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr,
-                    g.alpha, load_c, ep, ic + ir, jc + jr);
+              float* ct = g.c + (ic + ir) * g.ldc + jc + jr;
+              if (aa)
+                micro(kc, aa + (ir / MR) * a_stride, 1, MR, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir,
+                      jc + jr);
+              else if (mr == MR)
+                micro(kc, g.a.p + (ic + ir) * g.a.rs + pc, g.a.rs, 1, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep,
+                      ic + ir, jc + jr);
+              else
+                micro(kc, wa, 1, MR, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
             }
           }
         }
