@@ -176,7 +176,7 @@ Status conv_plan(PlanCtx& ctx) {
   for (int i = 0; i < p.g.nd; ++i) out.push_back(p.g.out[3 - p.g.nd + i]);
   ctx.set_out_shape(0, out);
   p.kk = p.g.k_size();
-  p.packed = st.packed_w.numel() > 0 && st.packed_m == p.Mg && st.packed_k == p.Cg * p.kk;
+  p.packed = st.packed_w.raw() != nullptr && st.packed_m == p.Mg && st.packed_k == p.Cg * p.kk;
   // Direct when a group reduces over few values (depthwise: C/group * k small): im2col would
   // copy the input k times for a GEMM too thin to pay for it.
   if (p.Cg * p.kk <= 16 && p.Mg <= 4) p.method = ConvMethod::Direct;
@@ -313,7 +313,7 @@ Status convt_plan(PlanCtx& ctx) {
   for (int64_t d : od) out.push_back(d);
   ctx.set_out_shape(0, out);
   p.kk = p.g.k_size();
-  p.packed = st.packed_w.numel() > 0 && st.packed_m == p.Mg * p.kk && st.packed_k == p.Cg;
+  p.packed = st.packed_w.raw() != nullptr && st.packed_m == p.Mg * p.kk && st.packed_k == p.Cg;
   gemm::Args ga;
   ga.M = p.Mg * p.kk, ga.N = p.g.out_size(), ga.K = p.Cg;
   if (p.packed) ga.a.packed = st.packed_w.data<float>();

@@ -158,7 +158,7 @@ Status matmul_run_f32(const KernelCtx& k) {
   g.ldc = p.N;
   g.ep = st.ep;
   if (st.has_bias) g.ep.bias = static_cast<const float*>(k.in[2].data);
-  const bool packed = st.packed_b.numel() > 0 && st.pk == p.K && st.pn == p.N;
+  const bool packed = st.packed_b.raw() != nullptr && st.pk == p.K && st.pn == p.N;
   float* ws = static_cast<float*>(k.scratch);
   const int64_t iters = p.fold ? 1 : p.batch;
   for (int64_t i = 0; i < iters; ++i) {
@@ -228,6 +228,12 @@ Status matmul_plan(PlanCtx& ctx) {
     const Shape& bsh = ctx.in_shape(2);
     if (bsh.numel() != N || (bsh.rank() > 0 && bsh.back() != N))
       return ctx.invalid_input("fused MatMul bias must hold N values");
+    // The Add it replaces broadcast a [1, N] bias: the result has at least the bias's rank.
+    while (out.rank() < bsh.rank()) {
+      Shape o{1};
+      for (int64_t d : out) o.push_back(d);
+      out = o;
+    }
   }
   ctx.set_out_shape(0, out);
 
@@ -267,7 +273,7 @@ Status matmul_plan(PlanCtx& ctx) {
   if (dt == DType::F32 || dt == DType::F16) {
     gemm::Args g;
     g.M = p.fold ? p.batch * M : M, g.N = N, g.K = K;
-    const bool packed = dt == DType::F32 && st.packed_b.numel() > 0 && st.pk == K && st.pn == N;
+    const bool packed = dt == DType::F32 && st.packed_b.raw() != nullptr && st.pk == K && st.pn == N;
     if (packed) g.b.packed = st.packed_b.data<float>();
     p.threads = gemm::threads_for(g, ctx.threads());
     p.gemm_scratch = gemm::scratch_floats(g, p.threads);
@@ -390,12 +396,12 @@ Status gemm_f32(const KernelCtx& k, const float* a, const float* b, const float*
   g.M = p.M, g.N = p.N, g.K = p.K, g.ldc = p.N;
   g.a = st.ta ? gemm::Operand{a, 1, p.M, nullptr} : gemm::Operand{a, p.K, 1, nullptr};
   g.b = st.tb ? gemm::Operand{b, 1, p.K, nullptr} : gemm::Operand{b, p.N, 1, nullptr};
-  if (st.packed_b.numel() > 0 && st.pk == p.K && st.pn == p.N) g.b.packed = st.packed_b.data<float>();
+  if (st.packed_b.raw() != nullptr && st.pk == p.K && st.pn == p.N) g.b.packed = st.packed_b.data<float>();
   g.c = y;
   g.alpha = st.alpha;
   g.ep = st.ep;
   if (p.mode == CMode::Bias) {
-    g.ep.bias = st.beta == 1.0f || st.scaled_c.numel() == 0 ? c : st.scaled_c.data<float>();
+    g.ep.bias = st.beta == 1.0f || st.scaled_c.raw() == nullptr ? c : st.scaled_c.data<float>();
   } else if (p.mode == CMode::Fill) {
     for (int64_t i = 0; i < p.M; ++i)
       for (int64_t j = 0; j < p.N; ++j) y[i * p.N + j] = st.beta * c_at(c, p, i, j);
@@ -457,14 +463,16 @@ Status gemm_plan(PlanCtx& ctx) {
     if ((p.cn != 1 && p.cn != p.N) || (p.cm != 1 && p.cm != p.M))
       return ctx.invalid_input("Gemm: C " + sc.str() + " does not broadcast to [M, N]");
     // A row vector of N values is a bias of the epilogue (N == 1 too: still one value per column).
-    p.mode = p.cm == 1 && p.cn == p.N ? CMode::Bias : CMode::Fill;
+    // beta must be 1, or applied already (constant C scaled at load; float16 scales its copy).
+    const bool beta_done = st.beta == 1.0f || st.scaled_c.raw() != nullptr || st.dt == DType::F16;
+    p.mode = p.cm == 1 && p.cn == p.N && beta_done ? CMode::Bias : CMode::Fill;
   }
   ctx.set_out_shape(0, Shape{p.M, p.N});
   const DType dt = st.dt;
   if (dt == DType::F32 || dt == DType::F16) {
     gemm::Args g;
     g.M = p.M, g.N = p.N, g.K = p.K;
-    if (dt == DType::F32 && st.packed_b.numel() > 0 && st.pk == p.K && st.pn == p.N)
+    if (dt == DType::F32 && st.packed_b.raw() != nullptr && st.pk == p.K && st.pn == p.N)
       g.b.packed = st.packed_b.data<float>();
     p.threads = gemm::threads_for(g, ctx.threads());
     size_t bytes = static_cast<size_t>(gemm::scratch_floats(g, p.threads)) * 4;

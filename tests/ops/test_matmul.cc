@@ -131,8 +131,12 @@ Tensor make_typed(DType dt, Shape s, const std::vector<double>& v) {
 
 template <class T>
 double get(const Tensor& t, int64_t i) {
-  if (t.dtype() == DType::F16) return half_to_float(t.data<uint16_t>()[i]);
-  return static_cast<double>(t.data<T>()[i]);
+  switch (t.dtype()) {
+    case DType::F16: return half_to_float(t.data<uint16_t>()[i]);
+    case DType::F32: return t.data<float>()[i];
+    case DType::F64: return t.data<double>()[i];
+    default: return static_cast<double>(t.data<T>()[i]);
+  }
 }
 
 std::vector<double> rand_vals(int64_t n, uint32_t seed, bool ints) {
@@ -277,7 +281,7 @@ void check_gemm(const GemmCase& gc, int opset, DType dt = DType::F32) {
   const double tol = dt == DType::F16 ? 1e-2 : dt == DType::F32 ? 1e-4 : 1e-9;
   for (int64_t i = 0; i < gc.M * gc.N; ++i)
     ASSERT_NEAR(get<float>(out[0], i), ref[i], tol * (1 + std::fabs(ref[i])))
-        << "M=" << gc.M << " N=" << gc.N << " K=" << gc.K << " opset " << opset << " @" << i;
+        << "M=" << gc.M << " N=" << gc.N << " K=" << gc.K << " opset " << opset << " C" << sc.str() << " @" << i;
 }
 
 TEST(Gemm, AttributesAndBroadcasts) {
