@@ -124,6 +124,8 @@ Tensor make_typed(DType dt, Shape s, const std::vector<double>& v) {
   Tensor t(dt, s);
   for (size_t i = 0; i < v.size(); ++i) {
     if (dt == DType::F16) t.data<uint16_t>()[i] = float_to_half(static_cast<float>(v[i]));
+    else if (dt == DType::F32) t.data<float>()[i] = static_cast<float>(v[i]);
+    else if (dt == DType::F64) t.data<double>()[i] = v[i];
     else t.data<T>()[i] = static_cast<T>(v[i]);
   }
   return t;
