@@ -58,7 +58,7 @@ struct ConvState : OpState {
   int64_t packed_m = 0, packed_k = 0;  // M and C/group*k of the packing (checked at plan)
 };
 
-enum class ConvMethod { Direct, Pointwise, Im2col };
+enum class ConvMethod { Direct, Pointwise, Im2col, Shifted };
 
 struct ConvPlan : PlanData {
   conv::Geom g;
@@ -96,6 +96,8 @@ Status conv_load(LoadCtx& ctx) {
   return {};
 }
 
+int64_t per_group_packed(const ConvPlan& p) { return gemm::packed_a_floats(p.Mg, p.Cg * p.kk); }
+
 // One image, float: y [M][out] from x [C][in].
 void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const float* w, const float* b, float* y,
                 float* scratch, ThreadPool* pool) {
@@ -106,6 +108,30 @@ void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const fl
   const int64_t osz = p.g.out_size(), isz = p.g.in_size();
   float* col = scratch;
   float* ws = scratch + p.col_floats;
+  if (p.method == ConvMethod::Shifted) {
+    // scratch: xp (padded input of one group) | col (shifted rows) | wide result | GEMM
+    const int64_t nw = conv::wide_cols(p.g);
+    float* xp = scratch;
+    float* cols = xp + r16(conv::padded_floats(p.g, p.Cg));
+    float* wide = cols + r16(p.Cg * p.kk * nw);
+    ws = wide + r16(p.Mg * nw);
+    for (int64_t gi = 0; gi < st.group; ++gi) {
+      conv::pad_input(x + gi * p.Cg * isz, p.Cg, p.g, xp);
+      conv::shifted_cols(xp, p.Cg, p.g, cols);
+      gemm::Args ga;
+      ga.M = p.Mg, ga.N = nw, ga.K = p.Cg * p.kk;
+      if (p.packed) ga.a.packed = st.packed_w.data<float>() + gi * per_group_packed(p);
+      else ga.a = {w + gi * p.Mg * p.Cg * p.kk, p.Cg * p.kk, 1, nullptr};
+      ga.b = {cols, nw, 1, nullptr};
+      ga.c = wide, ga.ldc = nw;
+      ga.ep = st.ep;
+      ga.ep.bias = b ? b + gi * p.Mg : nullptr;
+      ga.ep.bias_per_row = true;
+      gemm::sgemm(ga, ws, pool, p.threads);
+      conv::compact_wide(wide, p.Mg, p.g, y + gi * p.Mg * osz);
+    }
+    return;
+  }
   const int64_t per = gemm::packed_a_floats(p.Mg, p.Cg * p.kk);
   for (int64_t gi = 0; gi < st.group; ++gi) {
     gemm::Args ga;
@@ -181,6 +207,9 @@ Status conv_plan(PlanCtx& ctx) {
   // copy the input k times for a GEMM too thin to pay for it.
   if (p.Cg * p.kk <= 16 && p.Mg <= 4) p.method = ConvMethod::Direct;
   else if (p.g.pointwise()) p.method = ConvMethod::Pointwise;
+  // Stride 1 and the padded grid at most ~1.5x the output (the wasted columns are computed too):
+  // contiguous shifted rows instead of im2col's short per-row copies.
+  else if (conv::shifted_ok(p.g) && conv::wide_cols(p.g) * 2 <= p.g.out_size() * 3) p.method = ConvMethod::Shifted;
   else p.method = ConvMethod::Im2col;
   if (p.N * p.M * p.g.out_size() == 0) p.method = ConvMethod::Direct;
   if (p.method != ConvMethod::Direct) {
@@ -190,6 +219,13 @@ Status conv_plan(PlanCtx& ctx) {
     p.threads = gemm::threads_for(ga, ctx.threads());
     p.gemm_floats = gemm::scratch_floats(ga, p.threads);
     p.col_floats = p.method == ConvMethod::Im2col ? r16(p.Cg * p.kk * p.g.out_size()) : 0;
+    if (p.method == ConvMethod::Shifted) {
+      const int64_t nw = conv::wide_cols(p.g);
+      ga.N = nw;
+      p.threads = gemm::threads_for(ga, ctx.threads());
+      p.gemm_floats = gemm::scratch_floats(ga, p.threads);
+      p.col_floats = r16(conv::padded_floats(p.g, p.Cg)) + r16(p.Cg * p.kk * nw) + r16(p.Mg * nw);
+    }
   }
   if (st.dt != DType::F32)
     p.conv_floats = r16(p.N * p.C * p.g.in_size()) + r16(ctx.in_shape(1).numel()) + r16(p.M) +

@@ -37,13 +37,16 @@ void im2col(const float* x, int64_t C, const Geom& g, float* col) {
             const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
             for (int64_t oh = 0; oh < OH; ++oh, dst += OW) {
               const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
+              // Plain loops, no memcpy/memset calls: rows are short (7..56 floats) in small CNNs
+              // and a call costs more than the copy.
               if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-                std::memset(dst, 0, OW * sizeof(float));
+                for (int64_t o = 0; o < OW; ++o) dst[o] = 0.0f;
                 continue;
               }
               const float* src = x + ((c * ID + id) * IH + ih) * IW + offw;
               for (int64_t o = 0; o < lo; ++o) dst[o] = 0.0f;
-              if (g.s[2] == 1) std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(float));
+              if (g.s[2] == 1)
+                for (int64_t o = lo; o < hi; ++o) dst[o] = src[o];
               else
                 for (int64_t o = lo; o < hi; ++o) dst[o] = src[o * g.s[2]];
               for (int64_t o = hi; o < OW; ++o) dst[o] = 0.0f;
@@ -75,6 +78,38 @@ void col2im_add(const float* col, int64_t C, const Geom& g, float* y) {
             }
           }
         }
+}
+
+void pad_input(const float* x, int64_t C, const Geom& g, float* xp) {
+  const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2);
+  const int64_t total = padded_floats(g, C);
+  for (int64_t i = 0; i < total; ++i) xp[i] = 0.0f;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t d = 0; d < g.in[0]; ++d)
+      for (int64_t h = 0; h < g.in[1]; ++h) {
+        const float* src = x + ((c * g.in[0] + d) * g.in[1] + h) * g.in[2];
+        float* dst = xp + ((c * Dp + d + g.pb[0]) * Hp + h + g.pb[1]) * Wp + g.pb[2];
+        for (int64_t w = 0; w < g.in[2]; ++w) dst[w] = src[w];
+      }
+}
+
+void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {
+  const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), n = wide_cols(g);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw, col += n)
+          std::memcpy(col, xp + ((c * Dp + kd * g.d[0]) * Hp + kh * g.d[1]) * Wp + kw * g.d[2], n * sizeof(float));
+}
+
+void compact_wide(const float* wide, int64_t M, const Geom& g, float* y) {
+  const int64_t Hp = padded_dim(g, 1), Wp = padded_dim(g, 2);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh, y += g.out[2]) {
+        const float* src = wide + ((m * g.out[0] + od) * Hp + oh) * Wp;
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) y[ow] = src[ow];
+      }
 }
 
 void direct(const float* x, int64_t C, const float* w, int64_t M, int64_t group, const float* bias, const Geom& g,

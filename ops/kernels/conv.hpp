@@ -30,6 +30,22 @@ void im2col(const float* x, int64_t C, const Geom& g, float* col);
 // The adjoint: y[c][o*s - pb + k*d] += col[(c*K + kk)][o] for positions inside y (y spatial = in).
 void col2im_add(const float* col, int64_t C, const Geom& g, float* y);
 
+// Stride-1 convolution as a GEMM over the padded grid (no per-row im2col): x is padded once into
+// xp [C][Dp][Hp][Wp]; the GEMM operand row (c, kd, kh, kw) is then ONE contiguous run of
+// wide_cols() floats of xp starting at the window offset; the GEMM result [M][OD][Hp][Wp] holds
+// the outputs at columns ow < OW of each row, which compact_wide() gathers.
+inline bool shifted_ok(const Geom& g) { return g.s[0] == 1 && g.s[1] == 1 && g.s[2] == 1; }
+inline int64_t padded_dim(const Geom& g, int i) { return g.in[i] + g.pb[i] + g.pe[i]; }
+inline int64_t wide_cols(const Geom& g) { return g.out[0] * padded_dim(g, 1) * padded_dim(g, 2); }
+// Floats of xp for C channels (with the slack the last windows read past the grid).
+inline int64_t padded_floats(const Geom& g, int64_t C) {
+  const int64_t hw = padded_dim(g, 1) * padded_dim(g, 2);
+  return C * padded_dim(g, 0) * hw + hw + 16;
+}
+void pad_input(const float* x, int64_t C, const Geom& g, float* xp);
+void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col);
+void compact_wide(const float* wide, int64_t M, const Geom& g, float* y);
+
 // Direct convolution of one image: x [C][in], w [M][C/group][k], y [M][out] = act(conv + bias).
 void direct(const float* x, int64_t C, const float* w, int64_t M, int64_t group, const float* bias, const Geom& g,
             const gemm::Epilogue& ep, float* y);
