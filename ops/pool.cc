@@ -42,6 +42,47 @@ struct Acc<Half> {
   static void put(Half* p, int64_t i, float v) { reinterpret_cast<uint16_t*>(p)[i] = float_to_half(v); }
 };
 
+int64_t div_floor(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// Output positions o in [0, n_out) whose tap o*s + off lies in [0, n_in): [*lo, *hi).
+void tap_range(int64_t off, int64_t s, int64_t n_in, int64_t n_out, int64_t* lo, int64_t* hi) {
+  *lo = std::clamp<int64_t>(-div_floor(off, s), 0, n_out);
+  *hi = std::clamp<int64_t>(div_floor(n_in - 1 - off, s) + 1, *lo, n_out);
+}
+
+// Max without indices, one output row at a time: for each tap, a running max over the row's
+// valid output range (no per-element bounds tests; vectorises for stride 1).
+template <class T>
+void maxpool_rows(const T* x, T* y, int64_t planes, const conv::Geom& g) {
+  const int64_t isz = g.in_size(), osz = g.out_size(), OW = g.out[2];
+  for (int64_t nc = 0; nc < planes; ++nc) {
+    const T* xp = x + nc * isz;
+    T* yp = y + nc * osz;
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+        T* row = yp + (od * g.out[1] + oh) * OW;
+        for (int64_t ow = 0; ow < OW; ++ow) row[ow] = std::numeric_limits<T>::lowest();
+        for (int64_t kd = 0; kd < g.k[0]; ++kd) {
+          const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
+          if (id < 0 || id >= g.in[0]) continue;
+          for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+            const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
+            if (ih < 0 || ih >= g.in[1]) continue;
+            const T* src = xp + (id * g.in[1] + ih) * g.in[2];
+            for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+              const int64_t off = kw * g.d[2] - g.pb[2];
+              int64_t lo, hi;
+              tap_range(off, g.s[2], g.in[2], OW, &lo, &hi);
+              const T* s = src + off;
+              const int64_t st = g.s[2];
+              for (int64_t ow = lo; ow < hi; ++ow) row[ow] = std::max(row[ow], s[ow * st]);
+            }
+          }
+        }
+      }
+  }
+}
+
 template <class S>
 Status maxpool_run(const KernelCtx& k) {
   using T = typename Acc<S>::T;
@@ -51,6 +92,12 @@ Status maxpool_run(const KernelCtx& k) {
   const S* x = static_cast<const S*>(k.in[0].data);
   S* y = static_cast<S*>(k.out[0].data);
   int64_t* ind = k.n_out > 1 && k.out[1].data ? static_cast<int64_t*>(k.out[1].data) : nullptr;
+  if constexpr (std::is_same_v<S, T>) {
+    if (!ind) {
+      maxpool_rows<T>(x, y, p.N * p.C, g);
+      return {};
+    }
+  }
   const int64_t isz = g.in_size(), osz = g.out_size();
   for (int64_t nc = 0; nc < p.N * p.C; ++nc) {
     const int64_t xb = nc * isz;
