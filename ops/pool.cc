@@ -55,6 +55,12 @@ void tap_range(int64_t off, int64_t s, int64_t n_in, int64_t n_out, int64_t* lo,
 template <class T>
 void maxpool_rows(const T* x, T* y, int64_t planes, const conv::Geom& g) {
   const int64_t isz = g.in_size(), osz = g.out_size(), OW = g.out[2];
+  // The valid output range of each tap along W, computed once (integer divisions are slow).
+  constexpr int64_t kMaxTaps = 32;
+  int64_t lo_w[kMaxTaps], hi_w[kMaxTaps];
+  const bool cached = g.k[2] <= kMaxTaps;
+  if (cached)
+    for (int64_t kw = 0; kw < g.k[2]; ++kw) tap_range(kw * g.d[2] - g.pb[2], g.s[2], g.in[2], OW, &lo_w[kw], &hi_w[kw]);
   for (int64_t nc = 0; nc < planes; ++nc) {
     const T* xp = x + nc * isz;
     T* yp = y + nc * osz;
@@ -72,7 +78,8 @@ void maxpool_rows(const T* x, T* y, int64_t planes, const conv::Geom& g) {
             for (int64_t kw = 0; kw < g.k[2]; ++kw) {
               const int64_t off = kw * g.d[2] - g.pb[2];
               int64_t lo, hi;
-              tap_range(off, g.s[2], g.in[2], OW, &lo, &hi);
+              if (cached) lo = lo_w[kw], hi = hi_w[kw];
+              else tap_range(off, g.s[2], g.in[2], OW, &lo, &hi);
               const T* s = src + off;
               const int64_t st = g.s[2];
               for (int64_t ow = lo; ow < hi; ++ow) row[ow] = std::max(row[ow], s[ow * st]);
