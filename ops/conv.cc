@@ -207,10 +207,10 @@ Status conv_plan(PlanCtx& ctx) {
   // copy the input k times for a GEMM too thin to pay for it.
   if (p.Cg * p.kk <= 16 && p.Mg <= 4) p.method = ConvMethod::Direct;
   else if (p.g.pointwise()) p.method = ConvMethod::Pointwise;
-  // Stride 1 and the padded grid at most 1.25x the output (the wasted columns are computed too;
-  // bench_conv: a 7x7 image with pads 1 (1.29x) is faster through im2col): contiguous shifted
-  // rows instead of im2col's short per-row copies.
-  else if (conv::shifted_ok(p.g) && conv::wide_cols(p.g) * 4 <= p.g.out_size() * 5) p.method = ConvMethod::Shifted;
+  // Stride 1 and the padded grid at most 1.5x the output (the wasted columns are computed too;
+  // torch_cnn_digits28's 7x7 layer with pads 1 (1.29x) is faster this way than through im2col's
+  // 7-float row copies): contiguous shifted rows instead of im2col's short per-row copies.
+  else if (conv::shifted_ok(p.g) && conv::wide_cols(p.g) * 2 <= p.g.out_size() * 3) p.method = ConvMethod::Shifted;
   else p.method = ConvMethod::Im2col;
   if (p.N * p.M * p.g.out_size() == 0) p.method = ConvMethod::Direct;
   if (p.method != ConvMethod::Direct) {
