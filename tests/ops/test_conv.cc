@@ -177,8 +177,8 @@ TEST(Conv, HalfAndDouble) {
 
 TEST(Conv, Errors) {
   test::ModelBuilder mb;
-  mb.input("x", DType::F32, {1, 3, 5, 5});
-  mb.input("w", DType::F32, {4, 2, 3, 3});  // C/group = 3 expected
+  mb.input("x", DType::F32, {-1, 3, 5, 5});  // dynamic: the mismatch shows at run time
+  mb.input("w", DType::F32, {-1, -1, 3, 3});  // C/group = 3 expected
   mb.node("Conv", {"x", "w"}, {"y"});
   mb.output("y", DType::F32);
   auto m = mb.load();
@@ -188,7 +188,7 @@ TEST(Conv, Errors) {
   EXPECT_EQ(s.code(), StatusCode::InvalidInput);
   // A window larger than the input.
   test::ModelBuilder m2;
-  m2.input("x", DType::F32, {1, 1, 2, 2});
+  m2.input("x", DType::F32, {-1, 1, -1, -1});
   m2.input("w", DType::F32, {1, 1, 3, 3});
   m2.node("Conv", {"x", "w"}, {"y"});
   m2.output("y", DType::F32);

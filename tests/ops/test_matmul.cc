@@ -205,6 +205,31 @@ TEST(MatMul, Integers) {
     check_matmul<uint64_t>(DType::U64, a, b);
   }
 }
+TEST(MatMul, TwoThreadsMatchOne) {
+  // Big enough for gemm::threads_for to split over columns (packed B) and rows (runtime B).
+  for (bool b_const : {true, false}) {
+    test::ModelBuilder mb;
+    mb.input("a", DType::F32, {-1, 300});
+    Tensor b(DType::F32, {300, 310});
+    auto bv = rand_vec(b.numel(), 9);
+    std::copy(bv.begin(), bv.end(), b.data<float>());
+    if (b_const) mb.initializer("b", b);
+    else mb.input("b", DType::F32, {300, 310});
+    mb.node("MatMul", {"a", "b"}, {"y"});
+    mb.output("y", DType::F32);
+    Tensor a(DType::F32, {257, 300});
+    auto av = rand_vec(a.numel(), 10);
+    std::copy(av.begin(), av.end(), a.data<float>());
+    std::vector<Tensor> feeds = {a};
+    if (!b_const) feeds.push_back(b);
+    ModelOptions one, two;
+    one.threads = 1, two.threads = 2;
+    auto y1 = test::run(mb.load(one), feeds), y2 = test::run(mb.load(two), feeds);
+    ASSERT_EQ(y1[0].shape(), y2[0].shape());
+    for (int64_t i = 0; i < y1[0].numel(); ++i) ASSERT_FLOAT_EQ(y1[0].data<float>()[i], y2[0].data<float>()[i]) << i;
+  }
+}
+
 TEST(MatMul, Errors) {
   std::vector<Tensor> out;
   Status s = test::try_run(
@@ -321,9 +346,9 @@ TEST(Gemm, Errors) {
   EXPECT_FALSE(mb.try_load().ok());
   // C that does not broadcast.
   test::ModelBuilder m2;
-  m2.input("a", DType::F32, {2, 3});
-  m2.input("b", DType::F32, {3, 4});
-  m2.input("c", DType::F32, {3});
+  m2.input("a", DType::F32, {-1, 3});  // dynamic: the mismatch shows at run time
+  m2.input("b", DType::F32, {3, -1});
+  m2.input("c", DType::F32, {-1});
   m2.node("Gemm", {"a", "b", "c"}, {"y"});
   m2.output("y", DType::F32);
   auto m = m2.load();
