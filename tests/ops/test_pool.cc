@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 
@@ -112,6 +113,10 @@ void check_pool(const PoolCase& c, bool is_max, int opset = 19, DType dt = DType
     ASSERT_NEAR(got, ref.y[i], 1e-5 * (1 + std::fabs(ref.y[i]))) << xs.str() << " @" << i;
   }
   if (is_max) {
+    // Without the Indices output (another kernel path): the same values.
+    auto only = test::run_node("MaxPool", {tx}, 1, attrs, "", opset);
+    ASSERT_EQ(only[0].shape(), out[0].shape());
+    ASSERT_EQ(std::memcmp(only[0].raw(), out[0].raw(), out[0].bytes()), 0) << xs.str();
     ASSERT_EQ(out.size(), 2u);
     ASSERT_EQ(out[1].dtype(), DType::I64);
     for (size_t i = 0; i < ref.idx.size(); ++i) ASSERT_EQ(out[1].data<int64_t>()[i], ref.idx[i]) << "@" << i;
