@@ -103,11 +103,11 @@ void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {
 }
 
 void compact_wide(const float* wide, int64_t M, const Geom& g, float* y) {
-  const int64_t Hp = padded_dim(g, 1), Wp = padded_dim(g, 2);
+  const int64_t Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), nw = wide_cols(g);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t od = 0; od < g.out[0]; ++od)
       for (int64_t oh = 0; oh < g.out[1]; ++oh, y += g.out[2]) {
-        const float* src = wide + ((m * g.out[0] + od) * Hp + oh) * Wp;
+        const float* src = wide + m * nw + (od * Hp + oh) * Wp;
         for (int64_t ow = 0; ow < g.out[2]; ++ow) y[ow] = src[ow];
       }
 }

@@ -36,7 +36,11 @@ void col2im_add(const float* col, int64_t C, const Geom& g, float* y);
 // the outputs at columns ow < OW of each row, which compact_wide() gathers.
 inline bool shifted_ok(const Geom& g) { return g.s[0] == 1 && g.s[1] == 1 && g.s[2] == 1; }
 inline int64_t padded_dim(const Geom& g, int i) { return g.in[i] + g.pb[i] + g.pe[i]; }
-inline int64_t wide_cols(const Geom& g) { return g.out[0] * padded_dim(g, 1) * padded_dim(g, 2); }
+// Columns of the wide result: up to the last output row (rows past OH of the last plane are not
+// computed).
+inline int64_t wide_cols(const Geom& g) {
+  return ((g.out[0] - 1) * padded_dim(g, 1) + g.out[1]) * padded_dim(g, 2);
+}
 // Floats of xp for C channels (with the slack the last windows read past the grid).
 inline int64_t padded_floats(const Geom& g, int64_t C) {
   const int64_t hw = padded_dim(g, 1) * padded_dim(g, 2);

@@ -160,6 +160,10 @@ TEST(Conv, OneDThreeD) {
   check_conv({{1, 1, 1}, 1, {1}, 1, {}, {}, {}});
   check_conv({{1, 2, 5, 6, 7}, 3, {3, 2, 3}, 1, {1, 2, 1}, {}, {1, 0, 1, 1, 1, 0}});
   check_conv({{2, 4, 4, 5, 3}, 4, {2, 2, 2}, 4, {}, {}, {}});
+  // Stride 1 with pads: the shifted-grid GEMM in 1-D and 3-D (dilated too).
+  check_conv({{2, 3, 20}, 5, {3}, 1, {}, {}, {1, 1}});
+  check_conv({{1, 2, 8, 9, 10}, 3, {3, 3, 3}, 1, {}, {}, {1, 1, 1, 1, 1, 1}});
+  check_conv({{1, 2, 30}, 3, {3}, 1, {}, {2}, {2, 2}});
 }
 
 TEST(Conv, AutoPad) {
