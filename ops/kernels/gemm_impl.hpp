@@ -70,14 +70,16 @@ struct Kernel {
   // panel: ars = 1, aks = MR; rows of a row-major A: ars = lda, aks = 1); the NR values of B at step
   // k start at b + k*bks (packed: bks = NR; a row-major B: bks = ldb). ep: non-null on the last K
   // block. row0/col0: the tile's position in C (for the bias).
+  // R: rows computed (MR, or fewer for a thin last panel: 2 rows of a 6-row tile would waste 2/3).
+  template <int R = MR>
   static void micro(int64_t kc, const float* a, int64_t ars, int64_t aks, const float* b, int64_t bks, float* c,
                     int64_t ldc, int mr, int nr, float alpha, bool load_c, const Epilogue* ep, int64_t row0,
                     int64_t col0) {
     for (int ch = 0; ch < NCH; ++ch) {
       if (ch * CW >= nr) break;
-      V acc[MR][CV];
+      V acc[R][CV];
 #pragma GCC unroll 8
-      for (int r = 0; r < MR; ++r)
+      for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
         for (int v = 0; v < CV; ++v) acc[r][v] = V(0.0f);
       const float* bp = b + ch * CW;
@@ -85,7 +87,7 @@ struct Kernel {
       for (int64_t k = 0; k < kc; ++k) {
         V b0 = V::load_unaligned(bp), b1 = V::load_unaligned(bp + L);
 #pragma GCC unroll 8
-        for (int r = 0; r < MR; ++r) {
+        for (int r = 0; r < R; ++r) {
           V av(ap[r * ars]);
           acc[r][0] = xsimd::fma(av, b0, acc[r][0]);
           acc[r][1] = xsimd::fma(av, b1, acc[r][1]);
@@ -95,15 +97,15 @@ struct Kernel {
       }
       const int64_t col = col0 + ch * CW;
       float* cc = c + ch * CW;
-      if (mr == MR && nr >= (ch + 1) * CW) {
+      if (mr == R && nr >= (ch + 1) * CW) {
 #pragma GCC unroll 8
-        for (int r = 0; r < MR; ++r) {
+        for (int r = 0; r < R; ++r) {
           store(acc[r][0], cc + r * ldc, row0 + r, col, alpha, load_c, ep);
           store(acc[r][1], cc + r * ldc + L, row0 + r, col + L, alpha, load_c, ep);
         }
       } else {
-        alignas(64) float t[MR][CW];
-        for (int r = 0; r < MR; ++r) {
+        alignas(64) float t[R][CW];
+        for (int r = 0; r < R; ++r) {
           acc[r][0].store_aligned(&t[r][0]);
           acc[r][1].store_aligned(&t[r][L]);
         }
@@ -300,14 +302,17 @@ struct Kernel {
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
               float* ct = g.c + (ic + ir) * g.ldc + jc + jr;
-              if (aa)
-                micro(kc, aa + (ir / MR) * a_stride, 1, MR, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir,
-                      jc + jr);
-              else if (mr == MR)
-                micro(kc, g.a.p + (ic + ir) * g.a.rs + pc, g.a.rs, 1, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep,
-                      ic + ir, jc + jr);
+              const float* ap;
+              int64_t ars = 1, aks = MR;
+              if (aa) ap = aa + (ir / MR) * a_stride;
+              else if (mr == MR) ap = g.a.p + (ic + ir) * g.a.rs + pc, ars = g.a.rs, aks = 1;
+              else ap = wa;
+              if (mr <= 2)
+                micro<2>(kc, ap, ars, aks, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
+              else if (mr <= 4)
+                micro<4>(kc, ap, ars, aks, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
               else
-                micro(kc, wa, 1, MR, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
+                micro<MR>(kc, ap, ars, aks, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
             }
           }
         }
