@@ -299,10 +299,13 @@ Result<std::shared_ptr<const Model>> Model::load_bytes(const void* data, size_t 
 }
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const ModelOptions& options) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) return Status(StatusCode::Error, "cannot open model file '" + path + "'");
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) return Status(StatusCode::Error, "cannot read model file '" + path + "'");
+  std::streamoff size = f.tellg();
+  if (size < 0) return Status(StatusCode::Error, "cannot read model file '" + path + "'");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  f.seekg(0);
+  if (!f.read(bytes.data(), size)) return Status(StatusCode::Error, "cannot read model file '" + path + "'");
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   if (dir.empty()) dir = "/";
   return load_bytes(bytes.data(), bytes.size(), options, dir);

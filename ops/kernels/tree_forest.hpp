@@ -1,0 +1,133 @@
+// tree_forest.hpp - the one internal form of TreeEnsembleClassifier, TreeEnsembleRegressor and
+// TreeEnsemble (ai.onnx.ml): a packed forest, how it is built from the operators' attributes,
+// and the evaluation entry points (ops/kernels/tree_eval.cc).
+//
+// Every operator first fills a TreeGraph (node indices, modes, thresholds, children, weights: the
+// operators' attributes with ids resolved), then build_forest() canonicalises it into Forest<T>:
+//
+//   Forest<T>::nodes : one array of Node<T> {thr, feat, jump, aux} (16 bytes for float), all trees
+//                      one after another, each tree in depth-first order. Every node is the same
+//                      test:  go = (x[feat] <= thr) ? jump : this + 1   ("false child next").
+//                      Every ONNX mode is rewritten into it: LT/GTE use the next float below the
+//                      threshold, GT/GTE swap the children, EQ/NEQ become two nodes sharing a
+//                      subtree, BRANCH_MEMBER a chain of such pairs; a test that can never hold
+//                      becomes x <= +inf towards the false child, so no threshold is NaN.
+//                      NaN inputs take `jump` iff aux bit 0 is set (the kernel that handles NaN
+//                      reads it; blocks of rows without NaN run the kernel that does not).
+//                      A leaf is a node that loops on itself: thr = +inf, jump = its own index,
+//                      aux bit 0 = 1, aux >> 1 = leaf number. So a tree is walked by exactly
+//                      `depth` steps with no test for leaves, and several rows (or trees) walk
+//                      side by side without branches.
+//   tree_begin[t]   : index of tree t's root; tree_depth[t]: the steps that reach every leaf.
+//   leaves          : leaf number l -> single-value forests: leaf_value[l];
+//                     otherwise weights w_begin[l] .. w_begin[l+1] into (w_target, w_value).
+//
+// Comparisons happen in T (float or double, as ONNX Runtime does: float thresholds for float and
+// integer inputs, double thresholds for double inputs; integers are converted to T first).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rtml::trees {
+
+enum class Mode : uint8_t { Leq = 0, Lt = 1, Gte = 2, Gt = 3, Eq = 4, Neq = 5, Member = 6, Leaf = 7 };
+enum class Agg : uint8_t { Average = 0, Sum = 1, Min = 2, Max = 3 };
+enum class Post : uint8_t { None = 0, Logistic = 1, Softmax = 2, SoftmaxZero = 3, Probit = 4 };
+// How scores are finalised: a regressor (TreeEnsembleRegressor / TreeEnsemble) or a classifier.
+enum class Kind : uint8_t { Regressor = 0, Classifier = 1 };
+
+// The operators' attributes with node ids resolved to indices (filled by ops/tree_attrs.cc).
+struct TreeGraph {
+  std::vector<uint8_t> mode;       // Mode per node
+  std::vector<int64_t> feature;
+  std::vector<double> value;       // threshold (exact for float thresholds)
+  std::vector<int32_t> tchild, fchild;  // node indices (branches only)
+  std::vector<uint8_t> missing_true;    // empty or one per node
+  std::vector<int32_t> member_begin;    // Member nodes: values member_begin[i] .. member_begin[i+1]
+  std::vector<double> members;
+  std::vector<int32_t> w_begin;    // per node (n + 1): weights of node i are w_begin[i] .. w_begin[i+1]
+  std::vector<int32_t> w_target;
+  std::vector<double> w_value;
+  std::vector<int32_t> roots;      // one per tree, in tree order
+  size_t size() const { return mode.size(); }
+};
+
+template <class T>
+struct Node {
+  T thr;
+  int32_t feat;
+  int32_t jump;  // absolute node index
+  int32_t aux;   // bit 0: NaN takes `jump`; leaves: leaf number << 1 | 1
+};
+
+struct ForestInfo {
+  Kind kind = Kind::Regressor;
+  Agg agg = Agg::Sum;
+  Post post = Post::None;
+  int32_t n_targets = 1;           // targets or classes
+  std::vector<double> base;        // base_values
+  // classifiers
+  bool binary_case = false;        // two classes, weights for one class only
+  bool weights_all_positive = true;
+  // ONNX Runtime's class_labels_: classlabels_int64s, or 0..n-1 for string labels (the kernel
+  // maps them to strings). The label finalize_row returns is one of these or a literal 0/1.
+  std::vector<int64_t> labels;
+};
+
+template <class T>
+struct Forest {
+  ForestInfo info;
+  std::vector<Node<T>> nodes;
+  std::vector<int32_t> tree_begin;   // n_trees
+  std::vector<int32_t> tree_depth;   // n_trees
+  int64_t total_depth = 0;           // sum of tree_depth: steps per row
+  int32_t n_features = 0;            // max feature id + 1 (0 when no branch)
+  // leaves
+  bool single = false;               // one value per leaf, all for target `single_target`
+  int32_t single_target = 0;
+  std::vector<T> leaf_value;         // single
+  std::vector<int32_t> w_begin;      // !single: n_leaves + 1
+  std::vector<int32_t> w_target;
+  std::vector<T> w_value;
+  std::vector<T> base;               // info.base in T
+  int32_t n_trees() const { return static_cast<int32_t>(tree_begin.size()); }
+};
+
+// Canonicalises `g` into `out`. Returns "" or the reason the graph is malformed (a child index out
+// of range, a cycle, a target out of range...).
+template <class T>
+std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* out);
+
+// ---- evaluation (ops/kernels/tree_eval.cc) ---------------------------------------------------
+
+// Per-row scores before finalisation: score[k] and has[k] (k < n_targets), as ONNX Runtime's
+// ScoreValue {score, has_score}.
+template <class T>
+struct RowScores {
+  T* score;
+  uint8_t* has;
+};
+
+// Which traversal runs; Auto picks the fastest, the others exist for tests and benchmarks.
+enum class Path : uint8_t { Auto, Reference, Interleaved };
+
+// Adds trees [t0, t1) for rows [0, n) of x (row-major, `stride` elements per row, already in T)
+// into scores (n rows of n_targets). Scores must start zeroed (score 0, has 0).
+template <class T>
+void accumulate(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1,
+                T* score, uint8_t* has, Path path = Path::Auto);
+
+// Merges partial scores b into a (same forest, one row), as ONNX Runtime merges per-thread scores.
+template <class T>
+void merge_scores(const Forest<T>& f, T* a_score, uint8_t* a_has, const T* b_score, const uint8_t* b_has);
+
+// ONNX Runtime's finalisation of one row: base values, averaging, post transform, the binary
+// classifier cases. Writes n_targets values to z and, for classifiers, the label into *label
+// (a value of info.labels, or ONNX Runtime's literal 0/1 for two classes with weights on both).
+// score/has are modified.
+template <class T, class Out>
+void finalize_row(const Forest<T>& f, T* score, uint8_t* has, Out* z, int64_t* label);
+
+}  // namespace rtml::trees

@@ -1,0 +1,276 @@
+// test_tree_ensemble_kernel.cc - the packed forest and its walks against a naive evaluator that
+// reads the ONNX semantics straight off the TreeGraph (every mode, NaN routing, missing-value
+// tracks, aggregates, float and double), for every traversal path and tree split.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "ops/kernels/tree_forest.hpp"
+#include "ops/kernels/tree_walk.hpp"
+
+namespace rtml::trees {
+namespace {
+
+const double kInf = std::numeric_limits<double>::infinity();
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Values thresholds and inputs are drawn from, so that equality, the float just below a
+// threshold, infinities, signed zeros and NaN all occur.
+const double kVals[] = {-2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 1.0000001, 3.0, 7.25, -kInf, kInf};
+
+struct Gen {
+  std::mt19937 rng;
+  TreeGraph g;
+  int n_feat = 5;
+  double val() {
+    std::uniform_int_distribution<int> d(0, 10);
+    return kVals[d(rng)];
+  }
+  int32_t add_node() {
+    g.mode.push_back(0);
+    g.feature.push_back(0);
+    g.value.push_back(0);
+    g.tchild.push_back(-1);
+    g.fchild.push_back(-1);
+    g.missing_true.push_back(0);
+    return static_cast<int32_t>(g.mode.size() - 1);
+  }
+  // A random subtree; leaves get weights for `targets` (all targets when -1).
+  int32_t tree(int depth, int n_targets, int only_target, std::vector<std::vector<std::pair<int32_t, double>>>* w) {
+    const int32_t i = add_node();
+    w->emplace_back();
+    std::uniform_int_distribution<int> stop(0, 5);
+    if (depth == 0 || stop(rng) == 0) {
+      g.mode[i] = static_cast<uint8_t>(Mode::Leaf);
+      std::uniform_real_distribution<double> wv(-2, 2);
+      if (only_target >= 0) {
+        (*w)[i].push_back({only_target, wv(rng)});
+      } else {
+        for (int k = 0; k < n_targets; ++k)
+          if (stop(rng) != 0) (*w)[i].push_back({k, wv(rng)});
+      }
+      return i;
+    }
+    std::uniform_int_distribution<int> md(0, 6), fd(0, n_feat - 1), coin(0, 3);
+    g.mode[i] = static_cast<uint8_t>(md(rng));
+    g.feature[i] = fd(rng);
+    g.value[i] = coin(rng) == 0 ? kNaN : val();
+    if (coin(rng) == 0) g.value[i] = val();
+    g.missing_true[i] = coin(rng) == 0;
+    const int32_t t = tree(depth - 1, n_targets, only_target, w);
+    const int32_t f = tree(depth - 1, n_targets, only_target, w);
+    g.tchild[i] = t;
+    g.fchild[i] = f;
+    return i;
+  }
+};
+
+// member_begin needs n + 1 entries with node i's values at [begin[i], begin[i + 1]): rebuild.
+void fix_members(TreeGraph& g, const std::vector<std::vector<double>>& sets) {
+  g.members.clear();
+  g.member_begin.assign(g.size() + 1, 0);
+  for (size_t i = 0; i < g.size(); ++i) {
+    for (double v : sets[i]) g.members.push_back(v);
+    g.member_begin[i + 1] = static_cast<int32_t>(g.members.size());
+  }
+}
+
+struct Case {
+  TreeGraph g;
+  ForestInfo info;
+};
+
+Case make_case(uint32_t seed, int n_trees, int depth, int n_targets, int only_target, Agg agg) {
+  Gen gen{std::mt19937(seed)};
+  std::vector<std::vector<std::pair<int32_t, double>>> w;
+  std::vector<std::vector<double>> sets;
+  for (int t = 0; t < n_trees; ++t) gen.g.roots.push_back(gen.tree(depth, n_targets, only_target, &w));
+  // Re-derive member sets per node from the generation order.
+  TreeGraph& g = gen.g;
+  sets.assign(g.size(), {});
+  {
+    std::mt19937 r2(seed * 7 + 1);
+    for (size_t i = 0; i < g.size(); ++i)
+      if (static_cast<Mode>(g.mode[i]) == Mode::Member) {
+        std::uniform_int_distribution<int> cnt(0, 3), vi(0, 10);
+        const int c = cnt(r2);
+        for (int j = 0; j < c; ++j) sets[i].push_back(kVals[vi(r2)]);
+      }
+  }
+  fix_members(g, sets);
+  g.w_begin.assign(g.size() + 1, 0);
+  for (size_t i = 0; i < g.size(); ++i) {
+    for (auto& [k, v] : w[i]) g.w_target.push_back(k), g.w_value.push_back(v);
+    g.w_begin[i + 1] = static_cast<int32_t>(g.w_target.size());
+  }
+  Case c;
+  c.g = g;
+  c.info.n_targets = n_targets;
+  c.info.agg = agg;
+  return c;
+}
+
+template <class T>
+bool naive_cond(Mode m, T v, T t, const double* set, int n_set) {
+  switch (m) {
+    case Mode::Leq: return v <= t;
+    case Mode::Lt: return v < t;
+    case Mode::Gte: return v >= t;
+    case Mode::Gt: return v > t;
+    case Mode::Eq: return v == t;
+    case Mode::Neq: return v != t;
+    case Mode::Member:
+      for (int j = 0; j < n_set; ++j)
+        if (v == static_cast<T>(set[j])) return true;
+      return false;
+    default: return false;
+  }
+}
+
+template <class T>
+int32_t naive_leaf(const TreeGraph& g, int32_t i, const T* x) {
+  while (static_cast<Mode>(g.mode[i]) != Mode::Leaf) {
+    const T v = x[g.feature[i]];
+    const bool c = naive_cond<T>(static_cast<Mode>(g.mode[i]), v, static_cast<T>(g.value[i]),
+                                 g.members.data() + g.member_begin[i], g.member_begin[i + 1] - g.member_begin[i]) ||
+                   (g.missing_true[i] && std::isnan(v));
+    i = c ? g.tchild[i] : g.fchild[i];
+  }
+  return i;
+}
+
+// ONNX Runtime's accumulation straight from the graph.
+template <class T>
+void naive_acc(const Case& c, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has) {
+  const int K = c.info.n_targets;
+  for (int64_t r = 0; r < n; ++r)
+    for (int32_t t = t0; t < t1; ++t) {
+      const int32_t leaf = naive_leaf<T>(c.g, c.g.roots[t], x + r * stride);
+      auto add = [&](int k, T w) {
+        T& s = score[r * K + k];
+        uint8_t& h = has[r * K + k];
+        if (c.info.agg == Agg::Min) s = (!h || w < s) ? w : s;
+        else if (c.info.agg == Agg::Max) s = (!h || w > s) ? w : s;
+        else s += w;
+        h = 1;
+      };
+      const int32_t w0 = c.g.w_begin[leaf], w1 = c.g.w_begin[leaf + 1];
+      if (K == 1) add(0, static_cast<T>(w1 > w0 ? c.g.w_value[w0] : c.g.value[leaf]));
+      else
+        for (int32_t w = w0; w < w1; ++w) add(c.g.w_target[w], static_cast<T>(c.g.w_value[w]));
+    }
+}
+
+template <class T>
+std::vector<T> inputs(uint32_t seed, int64_t n, int cols, bool with_nan) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(0, 13);
+  std::uniform_real_distribution<double> u(-3, 8);
+  std::vector<T> x(n * cols);
+  for (auto& v : x) {
+    const int k = d(rng);
+    v = k < 11 ? static_cast<T>(kVals[k]) : k == 11 ? static_cast<T>(u(rng)) : (with_nan ? T(kNaN) : T(u(rng)));
+  }
+  return x;
+}
+
+template <class T>
+void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
+  Forest<T> f;
+  ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+  const int K = c.info.n_targets;
+  const int cols = 6;  // one more column than the trees read
+  std::vector<T> x = inputs<T>(seed, n, cols, with_nan);
+  std::vector<T> ref_s(n * K, 0);
+  std::vector<uint8_t> ref_h(n * K, 0);
+  naive_acc<T>(c, x.data(), n, cols, 0, f.n_trees(), ref_s.data(), ref_h.data());
+  for (Path path : {Path::Reference, Path::Interleaved, Path::Auto}) {
+    std::vector<T> s(n * K, 0);
+    std::vector<uint8_t> h(n * K, 0);
+    accumulate(f, x.data(), n, cols, 0, f.n_trees(), s.data(), h.data(), path);
+    for (int64_t i = 0; i < n * K; ++i) {
+      ASSERT_EQ(h[i], ref_h[i]) << "path " << int(path) << " at " << i;
+      if (ref_h[i] || K == 1) ASSERT_EQ(s[i], ref_s[i]) << "path " << int(path) << " row " << i / K;
+    }
+  }
+  // Trees split in three ranges and merged (the single-row parallel path), row by row.
+  for (int64_t r = 0; r < std::min<int64_t>(n, 5); ++r) {
+    std::vector<T> s[3];
+    std::vector<uint8_t> h[3];
+    const int32_t T3 = f.n_trees();
+    for (int p = 0; p < 3; ++p) {
+      s[p].assign(K, 0);
+      h[p].assign(K, 0);
+      accumulate(f, x.data() + r * cols, 1, cols, T3 * p / 3, T3 * (p + 1) / 3, s[p].data(), h[p].data());
+    }
+    merge_scores(f, s[0].data(), h[0].data(), s[1].data(), h[1].data());
+    merge_scores(f, s[0].data(), h[0].data(), s[2].data(), h[2].data());
+    for (int k = 0; k < K; ++k) {
+      ASSERT_EQ(h[0][k], ref_h[r * K + k]);
+      if (ref_h[r * K + k]) ASSERT_NEAR(s[0][k], ref_s[r * K + k], 1e-4 * (1 + std::fabs(ref_s[r * K + k])));
+    }
+  }
+}
+
+TEST(TreeKernel, EveryModeFloatAndDoubleAllPaths) {
+  uint32_t seed = 1;
+  for (int targets : {1, 3}) {
+    for (int only : {-1, 1}) {
+      if (targets == 1 && only == 1) continue;
+      for (Agg agg : {Agg::Sum, Agg::Min, Agg::Max}) {
+        for (int64_t n : {1, 3, 7, 17, 65, 257}) {
+          Case c = make_case(seed++, 11, 6, targets, only, agg);
+          check_case<float>(c, n, true, seed);
+          check_case<double>(c, n, true, seed);
+          check_case<float>(c, n, false, seed + 100);
+        }
+      }
+    }
+  }
+}
+
+TEST(TreeKernel, LayoutIsDepthFirstWithSelfLoopingLeaves) {
+  Case c = make_case(42, 3, 5, 1, -1, Agg::Sum);
+  Forest<float> f;
+  ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+  for (int32_t t = 0; t < f.n_trees(); ++t) {
+    const int32_t b = f.tree_begin[t], e = t + 1 < f.n_trees() ? f.tree_begin[t + 1] : static_cast<int32_t>(f.nodes.size());
+    for (int32_t i = b; i < e; ++i) {
+      const Node<float>& nd = f.nodes[i];
+      EXPECT_FALSE(std::isnan(nd.thr));  // the no-NaN kernel relies on it
+      if (nd.jump == i) {
+        EXPECT_TRUE(nd.aux & 1);
+        EXPECT_EQ(nd.thr, std::numeric_limits<float>::infinity());
+      } else {
+        EXPECT_GT(nd.jump, i);  // children after their parent
+        EXPECT_LT(nd.jump, e);  // inside the tree
+      }
+    }
+  }
+}
+
+TEST(TreeKernel, MalformedGraphsAreRefused) {
+  Case c = make_case(7, 2, 3, 1, -1, Agg::Sum);
+  Forest<float> f;
+  // a cycle: a branch whose child is its own ancestor
+  Case cyc = c;
+  for (size_t i = 0; i < cyc.g.size(); ++i)
+    if (static_cast<Mode>(cyc.g.mode[i]) != Mode::Leaf) {
+      cyc.g.tchild[i] = cyc.g.roots[0];
+      break;
+    }
+  if (static_cast<Mode>(cyc.g.mode[cyc.g.roots[0]]) != Mode::Leaf) EXPECT_NE(build_forest(cyc.g, cyc.info, &f), "");
+  Case bad = c;
+  bad.g.roots.push_back(static_cast<int32_t>(bad.g.size()) + 5);
+  EXPECT_NE(build_forest(bad.g, bad.info, &f), "");
+  Case tgt = make_case(8, 2, 3, 3, -1, Agg::Sum);
+  if (!tgt.g.w_target.empty()) {
+    tgt.g.w_target[0] = 7;
+    EXPECT_NE(build_forest(tgt.g, tgt.info, &f), "");
+  }
+}
+
+}  // namespace
+}  // namespace rtml::trees
