@@ -1,0 +1,157 @@
+// conv.cc - im2col, col2im and the direct convolution of conv.hpp. The inner loops run along the
+// last spatial axis over the range of output positions whose input is inside the image (computed
+// once per row), so they have no bounds tests and the compiler vectorises the stride-1 case.
+#include "ops/kernels/conv.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rtml::conv {
+namespace {
+
+int64_t div_floor(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t div_ceil(int64_t a, int64_t b) { return -div_floor(-a, b); }
+
+// Output positions o in [0, n_out) with 0 <= o*s + off < n_in: [*lo, *hi).
+void valid_range(int64_t off, int64_t s, int64_t n_in, int64_t n_out, int64_t* lo, int64_t* hi) {
+  *lo = std::clamp<int64_t>(div_ceil(-off, s), 0, n_out);
+  *hi = std::clamp<int64_t>(div_floor(n_in - 1 - off, s) + 1, *lo, n_out);
+}
+
+}  // namespace
+
+void im2col(const float* x, int64_t C, const Geom& g, float* col) {
+  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+  const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
+  const int64_t osz = g.out_size();
+  float* row = col;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw, row += osz) {
+          const int64_t offw = kw * g.d[2] - g.pb[2];
+          int64_t lo, hi;
+          valid_range(offw, g.s[2], IW, OW, &lo, &hi);
+          float* dst = row;
+          for (int64_t od = 0; od < OD; ++od) {
+            const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
+            for (int64_t oh = 0; oh < OH; ++oh, dst += OW) {
+              const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
+              // Plain loops, no memcpy/memset calls: rows are short (7..56 floats) in small CNNs
+              // and a call costs more than the copy.
+              if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                for (int64_t o = 0; o < OW; ++o) dst[o] = 0.0f;
+                continue;
+              }
+              const float* src = x + ((c * ID + id) * IH + ih) * IW + offw;
+              for (int64_t o = 0; o < lo; ++o) dst[o] = 0.0f;
+              if (g.s[2] == 1)
+                for (int64_t o = lo; o < hi; ++o) dst[o] = src[o];
+              else
+                for (int64_t o = lo; o < hi; ++o) dst[o] = src[o * g.s[2]];
+              for (int64_t o = hi; o < OW; ++o) dst[o] = 0.0f;
+            }
+          }
+        }
+}
+
+void col2im_add(const float* col, int64_t C, const Geom& g, float* y) {
+  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+  const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
+  const int64_t osz = g.out_size();
+  const float* row = col;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw, row += osz) {
+          const int64_t offw = kw * g.d[2] - g.pb[2];
+          int64_t lo, hi;
+          valid_range(offw, g.s[2], IW, OW, &lo, &hi);
+          const float* src = row;
+          for (int64_t od = 0; od < OD; ++od) {
+            const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
+            for (int64_t oh = 0; oh < OH; ++oh, src += OW) {
+              const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
+              if (id < 0 || id >= ID || ih < 0 || ih >= IH) continue;
+              float* dst = y + ((c * ID + id) * IH + ih) * IW + offw;
+              for (int64_t o = lo; o < hi; ++o) dst[o * g.s[2]] += src[o];
+            }
+          }
+        }
+}
+
+void pad_input(const float* x, int64_t C, const Geom& g, float* xp) {
+  const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2);
+  const int64_t total = padded_floats(g, C);
+  for (int64_t i = 0; i < total; ++i) xp[i] = 0.0f;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t d = 0; d < g.in[0]; ++d)
+      for (int64_t h = 0; h < g.in[1]; ++h) {
+        const float* src = x + ((c * g.in[0] + d) * g.in[1] + h) * g.in[2];
+        float* dst = xp + ((c * Dp + d + g.pb[0]) * Hp + h + g.pb[1]) * Wp + g.pb[2];
+        for (int64_t w = 0; w < g.in[2]; ++w) dst[w] = src[w];
+      }
+}
+
+void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {
+  const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), n = wide_cols(g);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw, col += n)
+          std::memcpy(col, xp + ((c * Dp + kd * g.d[0]) * Hp + kh * g.d[1]) * Wp + kw * g.d[2], n * sizeof(float));
+}
+
+void compact_wide(const float* wide, int64_t M, const Geom& g, float* y) {
+  const int64_t Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), nw = wide_cols(g);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh, y += g.out[2]) {
+        const float* src = wide + m * nw + (od * Hp + oh) * Wp;
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) y[ow] = src[ow];
+      }
+}
+
+void direct(const float* x, int64_t C, const float* w, int64_t M, int64_t group, const float* bias, const Geom& g,
+            const gemm::Epilogue& ep, float* y) {
+  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
+  const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
+  const int64_t cg = C / group, mg = M / group, kk = g.k_size(), osz = g.out_size();
+  for (int64_t m = 0; m < M; ++m) {
+    float* ym = y + m * osz;
+    std::fill(ym, ym + osz, 0.0f);
+    const int64_t c0 = (m / mg) * cg;
+    for (int64_t c = 0; c < cg; ++c) {
+      const float* xc = x + (c0 + c) * g.in_size();
+      const float* wc = w + (m * cg + c) * kk;
+      for (int64_t kd = 0; kd < g.k[0]; ++kd)
+        for (int64_t kh = 0; kh < g.k[1]; ++kh)
+          for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+            const float wv = wc[(kd * g.k[1] + kh) * g.k[2] + kw];
+            const int64_t offw = kw * g.d[2] - g.pb[2];
+            int64_t lo, hi;
+            valid_range(offw, g.s[2], IW, OW, &lo, &hi);
+            for (int64_t od = 0; od < OD; ++od) {
+              const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
+              if (id < 0 || id >= ID) continue;
+              for (int64_t oh = 0; oh < OH; ++oh) {
+                const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
+                if (ih < 0 || ih >= IH) continue;
+                const float* src = xc + (id * IH + ih) * IW + offw;
+                float* dst = ym + (od * OH + oh) * OW;
+                if (g.s[2] == 1)
+                  for (int64_t o = lo; o < hi; ++o) dst[o] += wv * src[o];
+                else
+                  for (int64_t o = lo; o < hi; ++o) dst[o] += wv * src[o * g.s[2]];
+              }
+            }
+          }
+    }
+  }
+  gemm::Epilogue e = ep;
+  e.bias = bias;
+  e.bias_per_row = true;
+  gemm::apply_epilogue(e, y, osz, 0, M, osz);
+}
+
+}  // namespace rtml::conv
