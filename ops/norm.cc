@@ -184,9 +184,10 @@ struct LnPlan : PlanData {
 
 Status ln_load(LoadCtx& ctx) {
   if (Status s = ctx.require_input(0, kFloatTypes); !s.ok()) return s;
-  if (Status s = ctx.require_input(1, kFloatTypes); !s.ok()) return s;
+  // rtml:LayerNormalization (made by the fusion) may have no Scale: then it is 1.
+  if (Status s = ctx.require_input(1, kFloatTypes, ctx.node.domain != "rtml"); !s.ok()) return s;
   if (Status s = ctx.require_input(2, kFloatTypes, false); !s.ok()) return s;
-  if (ctx.in_dtype(1) != ctx.in_dtype(0) || (ctx.has_input(2) && ctx.in_dtype(2) != ctx.in_dtype(0)))
+  if ((ctx.has_input(1) && ctx.in_dtype(1) != ctx.in_dtype(0)) || (ctx.has_input(2) && ctx.in_dtype(2) != ctx.in_dtype(0)))
     return ctx.invalid("Scale and B must have X's type");
   auto st = std::make_shared<LnState>();
   st->axis = ctx.attr_int("axis", -1);
@@ -209,6 +210,7 @@ Status ln_run(const KernelCtx& k) {
   float* mean_out = k.n_out > 1 ? ptr<float>(k.out[1]) : nullptr;
   float* inv_out = k.n_out > 2 ? ptr<float>(k.out[2]) : nullptr;
   const bool has_bias = k.n_in > 2 && k.in[2].data;
+  const bool has_scale = k.in[1].data != nullptr;
   const bool f32 = X.dtype == DType::F32;
   const float* scale = nullptr;
   const float* bias = nullptr;
@@ -218,9 +220,9 @@ Status ln_run(const KernelCtx& k) {
   } else if (f32) {  // repeat Scale/B over the row
     float* s = static_cast<float*>(k.scratch);
     float* b = s + p.len;
-    const int64_t ns = k.in[1].numel(), nb = has_bias ? k.in[2].numel() : 1;
+    const int64_t ns = has_scale ? k.in[1].numel() : 1, nb = has_bias ? k.in[2].numel() : 1;
     for (int64_t i = 0; i < p.len; ++i) {
-      s[i] = ptr<float>(k.in[1])[i % ns];
+      s[i] = has_scale ? ptr<float>(k.in[1])[i % ns] : 1.0f;
       b[i] = has_bias ? ptr<float>(k.in[2])[i % nb] : 0.0f;
     }
     scale = s, bias = b;
@@ -229,7 +231,7 @@ Status ln_run(const KernelCtx& k) {
   for_rows(k, p.rows, p.len, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t base = r * p.len;
-      float mean, var, inv;
+      float mean = 0, var = 0, inv = 0;
       if (f32) {
         const float* x = ptr<float>(X) + base;
         kern.moments(x, p.len, &mean, &var);
@@ -241,9 +243,9 @@ Status ln_run(const KernelCtx& k) {
         const double m = s / static_cast<double>(p.len);
         for (int64_t i = 0; i < p.len; ++i) q += (fval(X, base + i) - m) * (fval(X, base + i) - m);
         const double iv = 1.0 / std::sqrt(q / static_cast<double>(p.len) + st.epsilon);
-        const int64_t ns = k.in[1].numel(), nb = has_bias ? k.in[2].numel() : 1;
+        const int64_t ns = has_scale ? k.in[1].numel() : 1, nb = has_bias ? k.in[2].numel() : 1;
         for (int64_t i = 0; i < p.len; ++i) {
-          double y = (fval(X, base + i) - m) * iv * fval(k.in[1], i % ns);
+          double y = (fval(X, base + i) - m) * iv * (has_scale ? fval(k.in[1], i % ns) : 1.0);
           if (has_bias) y += fval(k.in[2], i % nb);
           fset(Y, base + i, y);
         }
@@ -289,6 +291,7 @@ Status ln_plan(PlanCtx& ctx) {
                                std::to_string(axis));
     if (ps.numel() != p.len) p.expand = true;
   }
+  if (!ctx.has_input(1)) p.expand = true;
   if (p.len == 0) p.rows = 0;
   ctx.set_out_shape(0, xs);
   Shape ms = xs;
