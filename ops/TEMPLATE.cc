@@ -26,8 +26,8 @@ Status thresh_load(LoadCtx& ctx) {
 // 3. The kernel: runs every time, no allocation, no exceptions. Pointers come from the plan.
 template <class T>
 Status thresh_run(const KernelCtx& k) {
-  const T* x = k.in[0].data<T>();
-  T* y = k.out[0].data<T>();
+  const T* x = k.in[0].as<T>();
+  T* y = k.out[0].as<T>();
   const T t = static_cast<T>(k.st<ThreshState>().threshold);
   const int64_t n = k.in[0].numel();
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > t ? T(1) : T(0);

@@ -13,8 +13,8 @@
 //   std::vector<rtml::Value> out(model->outputs().size());
 //   rtml::Status st = session.run({&in, 1}, out);            // inputs by position, no allocation
 //   if (!st.ok()) { std::cerr << st.message() << "\n"; return 1; }
-//   const int64_t* label = out[0].tensor.data<int64_t>();   // views into the session's arena,
-//   const float* proba = out[1].tensor.data<float>();       // valid until its next run
+//   const int64_t* label = out[0].tensor.as<int64_t>();     // views into the session's arena,
+//   const float* proba = out[1].tensor.as<float>();         // valid until its next run
 //
 // Errors are returned as rtml::Status (never thrown, never aborting); the codes match the exit
 // status of `rtml run`: 3 unsupported, 4 invalid model, 5 inputs that do not fit the model.
@@ -125,10 +125,9 @@ struct TensorView {
   TensorView(DType t, Shape s, const void* p) : dtype(t), shape(s), data(const_cast<void*>(p)) {}
   int64_t numel() const { return shape.numel(); }
   size_t bytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }
+  // Typed pointer: view.as<float>(). (`data` is the untyped pointer.)
   template <class T>
-  T* data_as() const { return static_cast<T*>(data); }
-  template <class T>
-  T* data() const { return static_cast<T*>(data); }
+  T* as() const { return static_cast<T*>(data); }
 };
 
 // An owning tensor (64-byte aligned storage). String tensors keep their bytes in `strings`
