@@ -128,6 +128,8 @@ struct TensorView {
   // Typed pointer: view.as<float>(). (`data` is the untyped pointer.)
   template <class T>
   T* as() const { return static_cast<T*>(data); }
+  template <class T>
+  T* data_as() const { return static_cast<T*>(data); }  // the same as as<T>()
 };
 
 // An owning tensor (64-byte aligned storage). String tensors keep their bytes in `strings`
