@@ -330,6 +330,7 @@ Status pass_fuse_layernorm_gelu(Graph& g, const PassCtx& ctx) {
       bool hit = kind == 0 ? match_layernorm(m, static_cast<int>(i), &rw) : match_gelu(m, static_cast<int>(i), &rw);
       if (!hit) continue;
       Node saved = g.nodes[rw.last];
+      if (rw.fused.domain == "rtml" && g.opset("rtml") == 0) g.opsets.emplace_back("rtml", 1);
       g.nodes[rw.last] = std::move(rw.fused);
       if (!ctx.reload(g, rw.last).ok()) {  // keep the unfused graph if the fused node is refused
         g.nodes[rw.last] = std::move(saved);
