@@ -324,7 +324,9 @@ Status pass_fuse_layernorm_gelu(Graph& g, const PassCtx& ctx) {
   bool changed = false;
   for (int kind = 0; kind < 2; ++kind) {  // LayerNorm first: GELU often reads its output
     for (size_t i = 0; i < g.nodes.size(); ++i) {
-      if (g.nodes[i].op_type.empty()) continue;
+      const Node& n = g.nodes[i];
+      const bool anchor = n.domain.empty() && (kind == 0 ? n.op_type == "ReduceMean" : (n.op_type == "Erf" || n.op_type == "Tanh"));
+      if (!anchor) continue;
       Matcher m{g, use_counts(g)};
       Rewrite rw;
       bool hit = kind == 0 ? match_layernorm(m, static_cast<int>(i), &rw) : match_gelu(m, static_cast<int>(i), &rw);
