@@ -110,7 +110,8 @@ TEST(ActOps, MatchReference) {
       auto out64 = run_node(c.op, {make_f64({n}, xd)}, 1, c.attrs, "", c.opset);
       ASSERT_EQ(out64.size(), 1u);
       EXPECT_EQ(out64[0].dtype(), DType::F64);
-      expect_close(out64[0], want, 1e-6, 1e-9);  // attributes are float32
+      // attributes are float32: near HardSigmoid's clamp the float alpha/beta show in absolute terms
+      expect_close(out64[0], want, 1e-6, 1e-7);
     }
 }
 

@@ -157,11 +157,12 @@ TEST(Resize, LinearHalfPixelAndAlignCorners) {
 }
 
 TEST(Resize, CubicReproducesLinearRamp) {
-  // cubic convolution reproduces linear functions inside the image
+  // cubic convolution with a = -0.5 (Keys) reproduces linear functions inside the image
   std::vector<float> x(8);
   for (int i = 0; i < 8; ++i) x[i] = static_cast<float>(3 * i + 1);
   std::vector<float> sc = {1.5f};
-  auto y = resize_run(make_f32({8}, x), {A::str("mode", "cubic"), A::str("coordinate_transformation_mode", "asymmetric")},
+  auto y = resize_run(make_f32({8}, x), {A::str("mode", "cubic"), A::str("coordinate_transformation_mode", "asymmetric"),
+                       A::f32("cubic_coeff_a", -0.5f)},
                       &sc, nullptr, 19);
   ASSERT_EQ(y.shape(), (Shape{12}));
   for (int o = 2; o < 9; ++o) EXPECT_NEAR(y.data<float>()[o], 3 * (o / 1.5) + 1, 1e-3) << o;
