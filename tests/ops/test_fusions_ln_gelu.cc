@@ -147,7 +147,7 @@ void layernorm_graph(ModelBuilder& b, int64_t opset, int64_t cols, bool affine, 
   if (square_by_mul) b.node("Mul", {"d", "d"}, {"sq"});
   else b.node("Pow", {"d", "two"}, {"sq"});
   rm("sq", "var");
-  b.node("Add", {"var", "eps"}, {"ve"}).node("Sqrt", {"ve"}, {"sd"}).node("Div", {"d", "sd"}, affine ? "n" : "y");
+  b.node("Add", {"var", "eps"}, {"ve"}).node("Sqrt", {"ve"}, {"sd"}).node("Div", {"d", "sd"}, {affine ? "n" : "y"});
   if (affine) {
     b.initializer("gamma", make_f32({cols}, randv(cols, 3))).initializer("beta", make_f32({cols}, randv(cols, 4)));
     b.node("Mul", {"n", "gamma"}, {"g"}).node("Add", {"beta", "g"}, {"y"});
