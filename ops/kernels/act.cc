@@ -17,7 +17,7 @@ static T act_ref_t(ActKind k, const ActParams& p, T x) {
     case ActKind::HardSwish: return x * std::fmax(T(0), std::fmin(T(1), x / T(6) + T(0.5)));
     case ActKind::Softplus: return std::fmax(x, T(0)) + std::log1p(std::exp(-std::fabs(x)));
     case ActKind::Erf: return std::erf(x);
-    case ActKind::GeluErf: return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
+    case ActKind::GeluErf: return T(0.5) * x * std::erfc(-x * T(0.70710678118654752440));  // 1 + erf(u) = erfc(-u)
     case ActKind::GeluTanh:
       return T(0.5) * x * (T(1) + std::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
   }
