@@ -284,6 +284,10 @@ bool match_layernorm(const Matcher& m, int i, Rewrite* rw) {
     const Shape& s = m.g.values[p].constant->shape();
     int r = s.rank(), lead = 0;
     while (lead < r && s[lead] == 1) ++lead;
+    // leading 1s beyond x's rank would make the unfused output's rank larger
+    const ValueInfo& xi = m.g.values[x];
+    const int xr = xi.has_declared_shape ? static_cast<int>(xi.declared_shape.size()) : -1;
+    if (r > k && (xr < 0 || r > xr)) return false;
     return r - lead <= k && m.g.values[p].constant->dtype() == DType::F32;
   };
   if (m.is(mul, "Mul") && fits(Matcher::other(m.g.nodes[mul], normed))) {
