@@ -212,6 +212,25 @@ TEST(Upsample, NearestAndLinearOldOpsets) {
   for (int i = 0; i < 8; ++i) EXPECT_NEAR(o9[0].data<float>()[i], want[i], 1e-6);
 }
 
+TEST(Resize, LargeOutputSplitAcrossThreads) {
+  const int64_t C = 3, H = 70, W = 90;
+  std::vector<float> x(C * H * W);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 977);
+  ModelBuilder b;
+  b.opset("", 13).input("x", DType::F32, {1, C, H, W}).input("s", DType::F32, {4}).output("y", DType::F32);
+  b.node("Resize", {"x", "", "s"}, {"y"}, {A::str("mode", "nearest"), A::str("coordinate_transformation_mode", "asymmetric"),
+                                          A::str("nearest_mode", "floor")});
+  auto m = b.load(ModelOptions{.threads = 2, .optimize = true});
+  ASSERT_TRUE(m);
+  auto out = run(m, {make_f32({1, C, H, W}, x), make_f32({4}, {1, 1, 2, 2})});
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].shape(), (Shape{1, C, 2 * H, 2 * W}));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < 2 * H; ++i)
+      for (int64_t j = 0; j < 2 * W; ++j)
+        ASSERT_EQ(out[0].data<float>()[(c * 2 * H + i) * 2 * W + j], x[(c * H + i / 2) * W + j / 2]) << c << " " << i << " " << j;
+}
+
 TEST(Resize, NeitherScalesNorSizesIsInvalidInput) {
   ModelBuilder b;
   b.opset("", 13).input("x", DType::F32, {-1}).output("y", DType::F32);
