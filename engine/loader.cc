@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/model_impl.hpp"
+#include "engine/plan.hpp"
 #include "engine/passes/pass.hpp"
 #include "engine/reader.hpp"
 
@@ -232,6 +233,30 @@ IOInfo io_info(const ValueInfo& v, const std::string& name) {
   return io;
 }
 
+// A model whose input shapes are all fixed is planned once at load, so that a shape error in the
+// file (Add of [3] and [4], a Reshape that cannot fit) is refused at load naming the node, not at
+// the first run. Models with dynamic dims or shape-deciding inputs are planned at their first run.
+Status probe_static_plan(const Model::Impl& m) {
+  if (m.has_key_inputs) return {};
+  std::vector<Tensor> in;
+  std::vector<TensorView> views;
+  for (size_t i = 0; i < m.inputs.size(); ++i) {
+    const IOInfo& io = m.inputs[i];
+    if (!io.has_shape) return {};
+    Shape s;
+    for (int64_t d : io.dims) {
+      if (d < 0) return {};
+      s.push_back(d);
+    }
+    if (s.numel() > (int64_t(1) << 24)) return {};  // do not allocate big probes
+    in.emplace_back(io.dtype, s);
+  }
+  for (auto& t : in) views.push_back(t.view());
+  auto plan = build_plan(m, views.data(), 1);
+  if (plan.ok() || plan.status().code() != StatusCode::InvalidInput) return plan.status();
+  return Status(StatusCode::InvalidModel, "the model's own shapes do not fit: " + plan.status().message());
+}
+
 }  // namespace
 
 static Result<std::shared_ptr<const Model>> load_impl(const void* data, size_t size, const ModelOptions& options,
@@ -258,6 +283,7 @@ static Result<std::shared_ptr<const Model>> load_impl(const void* data, size_t s
     io.has_default = false;
     impl->outputs.push_back(std::move(io));
   }
+  if (Status s = probe_static_plan(*impl); !s.ok()) return s;
   return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 

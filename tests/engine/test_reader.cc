@@ -314,3 +314,25 @@ TEST(Reader, WrongInputsAreReportedNotCrashed) {
   s = try_run(r.value(), {}, &out);
   EXPECT_EQ(s.code(), StatusCode::InvalidInput);
 }
+
+TEST(Reader, StaticShapeErrorsAreRefusedAtLoad) {
+  ModelBuilder b;
+  b.input("a", DType::F32, {3});
+  b.input("c", DType::F32, {4});
+  b.node("Add", {"a", "c"}, {"y"});
+  b.output("y", DType::F32);
+  auto r = b.try_load();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::InvalidModel);
+  EXPECT_NE(r.status().message().find("Add"), std::string::npos) << r.status().message();
+  // The same with a dynamic dim loads, and the bad shapes are refused at run as bad input.
+  ModelBuilder d;
+  d.input("a", DType::F32, {-1});
+  d.input("c", DType::F32, {4});
+  d.node("Add", {"a", "c"}, {"y"});
+  d.output("y", DType::F32);
+  auto m = d.load();
+  ASSERT_TRUE(m);
+  std::vector<Tensor> out;
+  EXPECT_EQ(try_run(m, {make_f32({3}, {1, 2, 3}), make_f32({4}, {1, 2, 3, 4})}, &out).code(), StatusCode::InvalidInput);
+}

@@ -16,7 +16,7 @@ TEST(Threads, EightThreadsShareOneModel) {
   b.initializer("w", make_f32({16}, std::vector<float>(16, 0.5f)));
   b.node("Mul", {"x", "w"}, {"a"});
   b.node("Relu", {"a"}, {"b"});
-  b.node("ReduceSum", {"b"}, {"y"}, {A::i64("keepdims", 0)});
+  b.node("ReduceSum", {"b"}, {"y"}, {A::i64("keepdims", 0), A::i64s("axes", {1})});
   b.output("y", DType::F32);
   b.opset("", 11);
   auto m = b.load();
