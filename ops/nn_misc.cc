@@ -1,8 +1,0 @@
-// ops/nn_misc.cc - see ops/ops.inc for what this family holds. (Being written.)
-#include "engine/op.hpp"
-
-namespace rtml {
-
-void register_nn_misc_ops(OpRegistry& r) { (void)r; }
-
-}  // namespace rtml
