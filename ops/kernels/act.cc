@@ -1,5 +1,6 @@
 // act.cc - scalar reference and SSE2 instantiation of the activation kernels, and the one
 // place that picks the variant for this processor.
+#include "ops/kernels/isa.hpp"
 #include <cmath>
 
 #include "ops/kernels/act_simd.hpp"
@@ -44,13 +45,7 @@ void act_f32_sse2(ActKind k, const ActParams& p, const float* x, float* y, int64
 void prelu_f32_sse2(const float* x, const float* s, float* y, int64_t n) { prelu_f32_scalar(x, s, y, n); }
 #endif
 
-static bool host_has_avx2() {
-#if defined(RTML_HAVE_AVX2_KERNELS) && (defined(__x86_64__) || defined(__i386__))
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
+static bool host_has_avx2() { return isa::avx2_fma(); }
 
 std::vector<ActKernels> act_f32_variants() {
   std::vector<ActKernels> v{{"scalar", act_f32_scalar, prelu_f32_scalar}, {"sse2", act_f32_sse2, prelu_f32_sse2}};

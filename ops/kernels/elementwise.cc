@@ -1,6 +1,7 @@
 // ops/kernels/elementwise.cc - the portable (baseline ISA: SSE2 on x86-64, NEON on aarch64) and
 // scalar-reference instantiations of the element-wise loops, and the one place that picks the
 // ISA for this process.
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/elementwise_kernels.hpp"
 
 namespace rtml {
@@ -8,13 +9,7 @@ namespace rtml {
 void fill_ew_kernels_scalar(EwKernels& k) { ew::fill<ew::ScalarArch>(k, "scalar"); }
 void fill_ew_kernels_portable(EwKernels& k) { ew::fill<xsimd::default_arch>(k, xsimd::default_arch::name()); }
 
-static bool host_has_avx2() {
-#if defined(RTML_HAVE_AVX2_KERNELS) && (defined(__x86_64__) || defined(__i386__))
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
+static bool host_has_avx2() { return isa::avx2_fma(); }
 
 const EwKernels* ew_kernels_for(Isa isa) {
   static const EwKernels scalar = [] { EwKernels k; fill_ew_kernels_scalar(k); return k; }();

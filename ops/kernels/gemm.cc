@@ -1,5 +1,6 @@
 // gemm.cc - the portable GEMM instantiation, the scalar reference, packing, the ISA dispatch
 // (chosen once per process) and the split of a GEMM over threads.
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/gemm.hpp"
 
 #include "engine/op.hpp"
@@ -53,7 +54,7 @@ RangeFn range_fn(Isa isa) {
 
 const Isa kBest = [] {
 #ifdef RTML_HAVE_AVX2_KERNELS
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+  if (isa::avx2_fma()) return Isa::Avx2;
 #endif
   return Isa::Portable;
 }();

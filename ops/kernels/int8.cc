@@ -1,5 +1,6 @@
 // int8.cc - packing for the int16-widened integer GEMM, its scalar reference, and the choice of
 // variant for this processor (once per process).
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/int8.hpp"
 
 #include <cstring>
@@ -69,13 +70,7 @@ void gemm_i16_scalar(const int16_t* A, int64_t M, int64_t Kp, const int16_t* Bp,
   }
 }
 
-static bool int8_host_has_avx2() {
-#if defined(RTML_HAVE_AVX2_KERNELS) && (defined(__x86_64__) || defined(__i386__))
-  return __builtin_cpu_supports("avx2");
-#else
-  return false;
-#endif
-}
+static bool int8_host_has_avx2() { return isa::avx2_fma(); }
 
 std::vector<Int8Kernels> int8_kernel_variants() {
   std::vector<Int8Kernels> v{{"scalar", gemm_i16_scalar}};

@@ -1,5 +1,6 @@
 // ops/kernels/linear.cc - packing, the scalar reference, the baseline (SSE2) instantiation of
 // ops/kernels/linear_simd.hpp and the one place that picks the ISA for the linear kernels.
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/linear_simd.hpp"
 
 #include <algorithm>
@@ -113,7 +114,7 @@ const std::vector<Variant>& variants() {
     v.push_back({"sse2", gemv_sse2, exp_sse2, logistic_sse2, nullptr});
 #endif
 #if defined(RTML_HAVE_AVX2_KERNELS)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (isa::avx2_fma())
       v.push_back({"avx2", gemv_avx2, exp_avx2, logistic_avx2, small_avx2});
 #endif
     return v;

@@ -1,5 +1,6 @@
 // norm.cc - scalar reference and SSE2 instantiation of the normalisation loops, and the choice
 // of variant for this processor (once per process).
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/norm_simd.hpp"
 
 namespace rtml::kernels {
@@ -22,13 +23,7 @@ void normalize_f32_scalar(const float* x, float* y, int64_t n, float mean, float
   for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * inv * scale[i] + (bias ? bias[i] : 0.0f);
 }
 
-static bool norm_host_has_avx2() {
-#if defined(RTML_HAVE_AVX2_KERNELS) && (defined(__x86_64__) || defined(__i386__))
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
+static bool norm_host_has_avx2() { return isa::avx2_fma(); }
 
 std::vector<NormKernels> norm_f32_variants() {
   std::vector<NormKernels> v{{"scalar", moments_f32_scalar, scale_shift_f32_scalar, normalize_f32_scalar}};

@@ -1,5 +1,6 @@
 // ops/kernels/softmax.cc - the portable Softmax loops (the build's baseline xsimd arch), the
 // scalar reference, and the once-per-process ISA choice.
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/softmax_impl.hpp"
 
 namespace rtml {
@@ -40,13 +41,7 @@ void scalar_cols(const float* x, int64_t n, int64_t inner, float* y, float* scra
 }
 
 #if defined(RTML_HAVE_AVX2_KERNELS)
-bool cpu_has_avx2() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
+bool cpu_has_avx2() { return isa::avx2_fma(); }
 #endif
 
 struct Tables {

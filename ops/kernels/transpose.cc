@@ -1,4 +1,5 @@
 // ops/kernels/transpose.cc - the scalar tiled transpose entry and the once-per-process choice.
+#include "ops/kernels/isa.hpp"
 #include "ops/kernels/transpose.hpp"
 
 namespace rtml {
@@ -13,7 +14,7 @@ struct Tables {
     scalar.t32 = &t32_scalar;
     scalar.isa = "scalar";
 #if defined(RTML_HAVE_AVX2_KERNELS) && (defined(__x86_64__) || defined(__i386__))
-    has_avx2 = __builtin_cpu_supports("avx2");
+    has_avx2 = isa::avx2_fma();
     if (has_avx2) fill_transpose_kernels_avx2(avx2);
 #endif
   }
