@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target rtml_cli -j"$(nproc)"
-exec build/rtml serve examples/churn/model.onnx --host 127.0.0.1 "$@"
+exec build/rtml serve examples/churn/model.onnx --model_name churn --host 127.0.0.1 "$@"
