@@ -49,6 +49,22 @@ template <class T>
 void matmul_plain(const T* a, int64_t ars, int64_t acs, const T* b, int64_t brs, int64_t bcs, T* c, int64_t M,
                   int64_t N, int64_t K) {
   if constexpr (std::is_floating_point_v<T>) {
+    if (N == 1) {  // matrix x vector (a linear regression): one dot product per row, 4 partial sums
+      for (int64_t i = 0; i < M; ++i) {
+        const T* ar = a + i * ars;
+        T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int64_t k = 0;
+        for (; k + 4 <= K; k += 4) {
+          s0 += ar[k * acs] * b[k * brs];
+          s1 += ar[(k + 1) * acs] * b[(k + 1) * brs];
+          s2 += ar[(k + 2) * acs] * b[(k + 2) * brs];
+          s3 += ar[(k + 3) * acs] * b[(k + 3) * brs];
+        }
+        for (; k < K; ++k) s0 += ar[k * acs] * b[k * brs];
+        c[i] = (s0 + s1) + (s2 + s3);
+      }
+      return;
+    }
     for (int64_t i = 0; i < M; ++i) {
       T* row = c + i * N;
       for (int64_t j = 0; j < N; ++j) row[j] = T(0);
