@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <limits>
 #include <string>
 #include <vector>
@@ -482,14 +483,51 @@ Status range_plan(PlanCtx& ctx) {
   return {};
 }
 
-// ---- Dropout (inference) -----------------------------------------------------------------------------
+// ---- Dropout ------------------------------------------------------------------------------------------
 // Inference: y = x. The optional mask is all true (bool; before opset 10 the input's type, 1).
-// Opset >= 12 takes ratio and training_mode as inputs: training with a nonzero ratio needs a
-// random mask that cannot match any reference, so it is refused.
+// Opset >= 12 takes ratio and training_mode as inputs. Training with a nonzero ratio keeps element
+// i when u_i >= ratio and scales kept elements by 1/(1-ratio), u_i drawn in C order from MT19937
+// seeded with the `seed` attribute as 53-bit doubles (two draws each: (a>>5)*2^26 + (b>>6), / 2^53)
+// - the generator and draw numpy's legacy RandomState uses, and so the ONNX reference. The spec
+// leaves the generator open; this one makes a seeded Dropout reproducible against the reference.
+// Without `seed`, one is drawn at load. The mask depends on seed, shape and ratio only, so it is
+// made while planning (ratio and training_mode are plan inputs).
 
 struct DropoutState : OpState {
   bool mask_is_bool = true;
+  uint32_t seed = 0;
 };
+
+struct DropoutMask : PlanData {
+  std::vector<uint8_t> keep;
+  double scale = 1;
+};
+
+template <class T>
+Status dropout_train_run(const KernelCtx& k) {
+  const auto& m = k.plan_data<DropoutMask>();
+  const int64_t n = k.in[0].numel();
+  const T* x = k.in[0].as<T>();
+  T* y = k.out[0].as<T>();
+  const T s = static_cast<T>(m.scale);
+  for (int64_t i = 0; i < n; ++i) y[i] = (m.keep[i] ? x[i] : x[i] * T(0)) * s;
+  if (k.n_out > 1 && k.out[1].data) std::memcpy(k.out[1].data, m.keep.data(), static_cast<size_t>(n));
+  return {};
+}
+
+Status dropout_train_run_f16(const KernelCtx& k) {
+  const auto& m = k.plan_data<DropoutMask>();
+  const int64_t n = k.in[0].numel();
+  const uint16_t* x = k.in[0].as<uint16_t>();
+  uint16_t* y = k.out[0].as<uint16_t>();
+  const float s = static_cast<float>(m.scale);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = half_to_float(x[i]);
+    y[i] = float_to_half((m.keep[i] ? v : v * 0.0f) * s);
+  }
+  if (k.n_out > 1 && k.out[1].data) std::memcpy(k.out[1].data, m.keep.data(), static_cast<size_t>(n));
+  return {};
+}
 
 Status dropout_load(LoadCtx& ctx) {
   if (Status s = ctx.require_input(0, {DType::F32, DType::F64, DType::F16}); !s.ok()) return s;
@@ -500,6 +538,7 @@ Status dropout_load(LoadCtx& ctx) {
   }
   auto st = std::make_shared<DropoutState>();
   st->mask_is_bool = ctx.opset() >= 10;
+  st->seed = ctx.has_attr("seed") ? static_cast<uint32_t>(ctx.attr_int("seed", 0)) : std::random_device{}();
   ctx.set_out(0, ctx.in_dtype(0));
   ctx.set_out(1, st->mask_is_bool ? DType::Bool : ctx.in_dtype(0));
   ctx.set_state(st);
@@ -530,9 +569,30 @@ Status dropout_plan(PlanCtx& ctx) {
         ratio = r->dtype == DType::F32 ? *r->as<float>()
                 : r->dtype == DType::F64 ? *r->as<double>() : half_to_float(*r->as<uint16_t>());
       }
-      // Unsupported (3), not a bad input: training needs a random mask no reference reproduces.
-      if (ratio != 0)
-        return Status(StatusCode::Unsupported, "node '" + ctx.node.name + "' (Dropout): training_mode with a nonzero ratio is not supported");
+      if (!(ratio >= 0 && ratio < 1)) return ctx.invalid_input("ratio must be in [0, 1)");
+      if (ratio != 0) {
+        auto& m = ctx.make_data<DropoutMask>();
+        const int64_t n = ctx.in_shape(0).numel();
+        m.keep.resize(static_cast<size_t>(n));
+        std::mt19937 gen(static_cast<const DropoutState*>(ctx.state)->seed);
+        for (int64_t i = 0; i < n; ++i) {
+          const uint32_t a = gen() >> 5, b = gen() >> 6;
+          const double u = (a * 67108864.0 + b) / 9007199254740992.0;
+          m.keep[static_cast<size_t>(i)] = u >= ratio;
+        }
+        // The scale as the reference computes it: in the ratio's own precision.
+        m.scale = ctx.in_dtype(1) == DType::F64 || !ctx.has_input(1) ? 1.0 / (1.0 - ratio)
+                                                                        : 1.0f / (1.0f - static_cast<float>(ratio));
+        ctx.set_out_shape(0, ctx.in_shape(0));
+        if (ctx.has_output(1)) ctx.set_out_shape(1, ctx.in_shape(0));
+        switch (ctx.in_dtype(0)) {
+          case DType::F32: ctx.set_kernel(&dropout_train_run<float>); break;
+          case DType::F64: ctx.set_kernel(&dropout_train_run<double>); break;
+          default: ctx.set_kernel(&dropout_train_run_f16); break;
+        }
+        ctx.allow_in_place(0, 0);
+        return {};
+      }
     }
   }
   ctx.set_out_shape(0, ctx.in_shape(0));

@@ -243,8 +243,40 @@ TEST(Dropout, InferenceEveryOpset) {
   y = run_node("Dropout", {x, make_f32({}, {0}), make_bool({}, {true})}, 2, {}, "", 12);  // ratio 0: identity
   expect_same_f32(y[0], {3, 5}, x);
   EXPECT_EQ(y[1].data<uint8_t>()[0], 1);
-  EXPECT_EQ(run_code("Dropout", {x, r, make_bool({}, {true})}, {}, 13), StatusCode::Unsupported);
+  // Training with a ratio outside [0, 1) is a bad input (the seeded mask itself: the test below).
+  EXPECT_EQ(run_code("Dropout", {x, make_f32({}, {1.0f}), make_bool({}, {true})}, {}, 13), StatusCode::InvalidInput);
 }
 
 }  // namespace
 }  // namespace rtml::test
+
+// Training-mode Dropout draws its mask like numpy's legacy RandomState (the ONNX reference):
+// seed 0 gives u = 0.5488135, 0.71518937, 0.60276338, 0.54488318, 0.4236548, ...
+TEST(Dropout, TrainingMaskFollowsTheSeededReferenceGenerator) {
+  auto model_for = [](float ratio) {
+    rtml::test::ModelBuilder b;
+    b.opset("", 13);
+    b.input("x", rtml::DType::F32, {5});
+    b.initializer("r", rtml::test::make_f32({}, {ratio}));
+    b.initializer("t", rtml::test::make_bool({}, {true}));
+    b.node("Dropout", {"x", "r", "t"}, {"y", "mask"}, {rtml::test::A::i64("seed", 0)});
+    b.output("y", rtml::DType::F32);
+    b.output("mask", rtml::DType::Bool);
+    return b.load();
+  };
+  rtml::Tensor x = rtml::test::make_f32({5}, {1, 2, 3, 4, 5});
+  auto half = rtml::test::run(model_for(0.5f), {x});
+  ASSERT_EQ(half.size(), 2u);
+  const float want_half[5] = {2, 4, 6, 8, 0};  // kept (u >= 0.5) and scaled by 2
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(half[0].data<float>()[i], want_half[i]) << i;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(half[1].data<uint8_t>()[i], i < 4 ? 1 : 0) << i;
+  auto sixty = rtml::test::run(model_for(0.6f), {x});
+  ASSERT_EQ(sixty.size(), 2u);
+  const uint8_t keep60[5] = {0, 1, 1, 0, 0};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(sixty[1].data<uint8_t>()[i], keep60[i]) << i;
+  EXPECT_FLOAT_EQ(sixty[0].data<float>()[1], 2.0f / (1.0f - 0.6f));
+  // The same seed gives the same mask on every run.
+  auto again = rtml::test::run(model_for(0.6f), {x});
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_TRUE(again[1].same_as(sixty[1]));
+}
