@@ -2,7 +2,7 @@
 # Installs rtml's build and test dependencies from Debian's packages when any is missing.
 set -euo pipefail
 packages=(build-essential cmake pkg-config libprotobuf-dev protobuf-compiler libonnx-dev libxsimd-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libboost-dev libevent-dev
+          libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libboost-dev
           libcpp-httplib-dev curl wrk python3-onnx python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
