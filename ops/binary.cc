@@ -131,22 +131,6 @@ Status bin_div_int_run(const KernelCtx& k) {
   return bin_run(k);
 }
 
-bool ew_type(DType t, EwType* e) {
-  switch (t) {
-    case DType::F32: case DType::F16: *e = EwType::F32; return true;
-    case DType::F64: *e = EwType::F64; return true;
-    case DType::I8: *e = EwType::I8; return true;
-    case DType::I16: *e = EwType::I16; return true;
-    case DType::I32: *e = EwType::I32; return true;
-    case DType::I64: *e = EwType::I64; return true;
-    case DType::U8: *e = EwType::U8; return true;
-    case DType::U16: *e = EwType::U16; return true;
-    case DType::U32: *e = EwType::U32; return true;
-    case DType::U64: *e = EwType::U64; return true;
-    case DType::Bool: *e = EwType::Bool; return true;
-    default: return false;
-  }
-}
 
 bool is_cmp(BinOp op) { return op >= BinOp::Equal; }
 
@@ -161,7 +145,7 @@ Status table_plan(PlanCtx& ctx) {
   ctx.set_out_shape(0, out);
   auto& p = ctx.make_data<BinPlan>();
   EwType et;
-  if (!ew_type(st.t, &et)) return ctx.invalid_input("unsupported type");
+  if (!ew_type_of(st.t, &et)) return ctx.invalid_input("unsupported type");
   const EwKernels& tab = ew_kernels();
   p.row = tab.bin[static_cast<int>(st.op)][static_cast<int>(et)];
   if (!p.row[0]) return ctx.invalid_input("no kernel for this type");

@@ -11,23 +11,11 @@
 
 #include "ops/common.hpp"
 #include "ops/kernels/conv_geom.hpp"
+#include "ops/fused_activation.hpp"
 
 namespace rtml {
 namespace {
 
-Status load_fused_activation(LoadCtx& ctx, gemm::Epilogue* ep) {
-  if (ctx.node.domain != "rtml") return {};
-  const std::string act = ctx.attr_string("activation", "");
-  const float a = ctx.attr_float("activation_alpha", 0.01f), b = ctx.attr_float("activation_beta", 0.0f);
-  if (act.empty()) ep->act = gemm::Act::None;
-  else if (act == "Relu") ep->act = gemm::Act::Relu;
-  else if (act == "Sigmoid") ep->act = gemm::Act::Sigmoid;
-  else if (act == "Tanh") ep->act = gemm::Act::Tanh;
-  else if (act == "LeakyRelu") ep->act = gemm::Act::LeakyRelu, ep->p0 = a;
-  else if (act == "Clip") ep->act = gemm::Act::Clip, ep->p0 = a, ep->p1 = b;
-  else return ctx.invalid("unknown fused activation '" + act + "'");
-  return {};
-}
 
 // Converts n values of a float16/double/float tensor to float.
 void to_float(DType t, const void* src, int64_t n, float* dst) {
@@ -79,7 +67,8 @@ Status conv_load(LoadCtx& ctx) {
   if (Status s = conv::read_window_attrs(ctx, &st->wa); !s.ok()) return s;
   st->group = ctx.attr_int("group", 1);
   if (st->group < 1) return ctx.invalid("group must be >= 1");
-  if (Status s = load_fused_activation(ctx, &st->ep); !s.ok()) return s;
+  if (ctx.node.domain == "rtml")
+    if (Status s = load_fused_activation(ctx, &st->ep); !s.ok()) return s;
   if (const Tensor* w = ctx.in_const(1); w && st->dt == DType::F32 && w->shape().rank() >= 3) {
     const int64_t M = w->shape()[0];
     if (M % st->group == 0 && M > 0) {

@@ -27,22 +27,6 @@ struct UnPlan : PlanData {
   bool par = false;
 };
 
-bool ew_type_of(DType t, EwType* e) {
-  switch (t) {
-    case DType::F32: case DType::F16: *e = EwType::F32; return true;
-    case DType::F64: *e = EwType::F64; return true;
-    case DType::I8: *e = EwType::I8; return true;
-    case DType::I16: *e = EwType::I16; return true;
-    case DType::I32: *e = EwType::I32; return true;
-    case DType::I64: *e = EwType::I64; return true;
-    case DType::U8: *e = EwType::U8; return true;
-    case DType::U16: *e = EwType::U16; return true;
-    case DType::U32: *e = EwType::U32; return true;
-    case DType::U64: *e = EwType::U64; return true;
-    case DType::Bool: *e = EwType::Bool; return true;
-    default: return false;
-  }
-}
 
 // Calls f(begin, end) over [0, n), split across the pool when the plan says so.
 template <class F>

@@ -10,14 +10,12 @@
 
 #include "ops/common.hpp"
 #include "ops/kernels/gemm.hpp"
+#include "ops/fused_activation.hpp"
 
 namespace rtml {
-namespace {
-
-// ---- activation attributes of the fused forms -------------------------------------------------
 
 // Reads activation / activation_alpha / activation_beta (the fused ops' attributes) into ep.
-Status load_activation(LoadCtx& ctx, gemm::Epilogue* ep) {
+Status load_fused_activation(LoadCtx& ctx, gemm::Epilogue* ep) {
   const std::string act = ctx.attr_string("activation", "");
   const float a = ctx.attr_float("activation_alpha", 0.01f), b = ctx.attr_float("activation_beta", 0.0f);
   if (act.empty()) ep->act = gemm::Act::None;
@@ -29,6 +27,11 @@ Status load_activation(LoadCtx& ctx, gemm::Epilogue* ep) {
   else return ctx.invalid("unknown fused activation '" + act + "'");
   return {};
 }
+
+namespace {
+
+// ---- activation attributes of the fused forms -------------------------------------------------
+
 
 // Scalar activation for the non-float paths (double, float16 via float).
 template <class T>
@@ -123,7 +126,7 @@ Status matmul_load(LoadCtx& ctx) {
   st->dt = ctx.in_dtype(0);
   if (ctx.in_dtype(1) != st->dt) return ctx.invalid("A and B have different types");
   if (fused) {
-    if (Status s = load_activation(ctx, &st->ep); !s.ok()) return s;
+    if (Status s = load_fused_activation(ctx, &st->ep); !s.ok()) return s;
     st->has_bias = ctx.has_input(2);
     if (st->has_bias && ctx.in_dtype(2) != st->dt) return ctx.invalid("bias type differs from A");
     if (st->dt != DType::F32 && st->dt != DType::F64 && st->dt != DType::F16)
@@ -354,7 +357,7 @@ Status gemm_load(LoadCtx& ctx) {
   st->alpha = ctx.attr_float("alpha", 1.0f);
   st->beta = ctx.attr_float("beta", 1.0f);
   if (fused) {
-    if (Status s = load_activation(ctx, &st->ep); !s.ok()) return s;
+    if (Status s = load_fused_activation(ctx, &st->ep); !s.ok()) return s;
     if (st->dt != DType::F32 && st->dt != DType::F64 && st->dt != DType::F16)
       return ctx.unsupported("fused Gemm of integers");
   }

@@ -12,9 +12,30 @@
 
 #include <cstdint>
 
+#include "rtml/rtml.hpp"
+
 namespace rtml {
 
 enum class EwType : uint8_t { F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool, kCount };
+
+// The kernel type of a tensor dtype (float16 is computed in float); false for others.
+inline bool ew_type_of(DType t, EwType* e) {
+  switch (t) {
+    case DType::F32: case DType::F16: *e = EwType::F32; return true;
+    case DType::F64: *e = EwType::F64; return true;
+    case DType::I8: *e = EwType::I8; return true;
+    case DType::I16: *e = EwType::I16; return true;
+    case DType::I32: *e = EwType::I32; return true;
+    case DType::I64: *e = EwType::I64; return true;
+    case DType::U8: *e = EwType::U8; return true;
+    case DType::U16: *e = EwType::U16; return true;
+    case DType::U32: *e = EwType::U32; return true;
+    case DType::U64: *e = EwType::U64; return true;
+    case DType::Bool: *e = EwType::Bool; return true;
+    default: return false;
+  }
+}
+
 enum class BinOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Max, Min,          // numeric -> same type
   And, Or, Xor,                               // bool -> bool
