@@ -41,7 +41,7 @@ struct TreePlan : PlanData {
   int slots = 1;         // threads used (each with its own scratch slot)
   bool split_trees = false;
   size_t slot_bytes = 0;
-  size_t off_has = 0, off_x = 0, off_z = 0;
+  size_t off_has = 0, off_x = 0, off_z = 0, off_work = 0;
 };
 
 constexpr size_t align64(size_t b) { return (b + 63) & ~size_t(63); }
@@ -87,12 +87,13 @@ Status tree_run(const KernelCtx& k) {
     uint8_t* has = reinterpret_cast<uint8_t*>(sl + p.off_has);
     T* xc = reinterpret_cast<T*>(sl + p.off_x);
     Out* ztmp = reinterpret_cast<Out*>(sl + p.off_z);
+    T* work = reinterpret_cast<T*>(sl + p.off_work);
     for (int64_t b0 = r0; b0 < r1; b0 += p.block) {
       const int64_t m = std::min(p.block, r1 - b0);
       std::memset(score, 0, sizeof(T) * m * K);
       std::memset(has, 0, static_cast<size_t>(m * K));
       const T* xb = to_t(x + b0 * C, m, xc);
-      trees::accumulate(f, xb, m, C, 0, n_trees, score, has);
+      trees::accumulate(f, xb, m, C, 0, n_trees, score, has, work);
       for (int64_t r = 0; r < m; ++r) finish(b0 + r, score + r * K, has + r * K, ztmp);
     }
   };
@@ -118,7 +119,8 @@ Status tree_run(const KernelCtx& k) {
           std::memset(score, 0, sizeof(T) * K);
           std::memset(has, 0, static_cast<size_t>(K));
           trees::accumulate(f, xr, 1, C, static_cast<int32_t>(n_trees * s / S),
-                            static_cast<int32_t>(n_trees * (s + 1) / S), score, has);
+                            static_cast<int32_t>(n_trees * (s + 1) / S), score, has,
+                            reinterpret_cast<T*>(sl + p.off_work));
         }
       });
       T* s0 = reinterpret_cast<T*>(slot(0));
@@ -176,7 +178,8 @@ Status plan_forest(PlanCtx& ctx, const TreeState& st, const Forest<T>& f) {
   p.off_has = score_b;
   p.off_x = score_b + has_b;
   p.off_z = p.off_x + x_b;
-  p.slot_bytes = p.off_z + z_b;
+  p.off_work = p.off_z + z_b;
+  p.slot_bytes = p.off_work + align64(sizeof(T) * static_cast<size_t>(trees::work_elems(f, p.block)));
   const int threads = std::max(1, ctx.threads());
   const int64_t work = N * f.total_depth;
   if (threads > 1 && work >= kMinParallelSteps) {

@@ -84,8 +84,12 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
                  std::to_string(info.n_targets) + " targets/classes";
     }
   }
+  bool one_weight = true;
+  for (size_t i = 0; i < n && one_weight; ++i)
+    if (static_cast<Mode>(g.mode[i]) == Mode::Leaf && g.w_begin[i + 1] - g.w_begin[i] != 1) one_weight = false;
   f.single = single;
   f.single_target = single ? single_target : 0;
+  f.one_weight = single || one_weight;
   if (!single) f.w_begin.push_back(0);
 
   const size_t cap = 4 * (n + g.members.size()) + 64;
@@ -107,20 +111,25 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
       Item it = stack.back();
       stack.pop_back();
       const int32_t idx = static_cast<int32_t>(f.nodes.size());
-      for (int32_t p = 0; p < it.patch_cnt; ++p) f.nodes[patches[it.patch_off + p]].jump = idx;
+      for (int32_t p = 0; p < it.patch_cnt; ++p) f.nodes[patches[it.patch_off + p]].jrel = idx;
       if (it.depth > kMaxDepth || f.nodes.size() > cap)
         return "a tree is too deep or has a cycle";
       const size_t i = static_cast<size_t>(it.node);
       const Mode m = static_cast<Mode>(g.mode[i]);
       if (m == Mode::Leaf) {
-        f.nodes.push_back({inf, 0, idx, (n_leaves << 1) | 1});
+        f.nodes.push_back({key_of(inf), 0, idx, (n_leaves << 1) | 1});
         ++n_leaves;
         if (single) {
           const int32_t w0 = g.w_begin[i], w1 = g.w_begin[i + 1];
           // ONNX Runtime's single-target path uses the leaf's first weight (the node's value when
           // it has none).
           f.leaf_value.push_back(static_cast<T>(w1 > w0 ? g.w_value[w0] : g.value[i]));
+          f.leaf_target.push_back(single_target);
         } else {
+          if (f.one_weight) {
+            f.leaf_value.push_back(static_cast<T>(g.w_value[g.w_begin[i]]));
+            f.leaf_target.push_back(g.w_target[g.w_begin[i]]);
+          }
           for (int32_t w = g.w_begin[i]; w < g.w_begin[i + 1]; ++w) {
             f.w_target.push_back(g.w_target[w]);
             f.w_value.push_back(static_cast<T>(g.w_value[w]));
@@ -141,7 +150,7 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
       const int32_t ft = static_cast<int32_t>(feat);
       if (m == Mode::Leq || m == Mode::Lt || m == Mode::Gte || m == Mode::Gt) {
         Canon<T> c = order_node<T>(m, t, mt);
-        f.nodes.push_back({c.thr, ft, -1, c.nan_jump ? 1 : 0});
+        f.nodes.push_back({key_of(c.thr), ft, -1, c.nan_jump ? 1 : 0});
         patches.push_back(idx);
         stack.push_back({c.jump_is_true ? tc : fc, it.depth + 1, static_cast<int32_t>(patches.size() - 1), 1});
         stack.push_back({c.jump_is_true ? fc : tc, it.depth + 1, 0, 0});
@@ -167,18 +176,18 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
         if (std::isnan(v)) continue;
         const int32_t a = static_cast<int32_t>(f.nodes.size());
         if (v != -inf) {
-          f.nodes.push_back({below(v), ft, a + 2, 0});  // x < v: not this value, try the next
+          f.nodes.push_back({key_of(below(v)), ft, a + 2, 0});  // x < v: not this value, try the next
           ++steps;
         }
         const int32_t b = static_cast<int32_t>(f.nodes.size());
-        f.nodes.push_back({v, ft, -1, (mt && !neq) ? 1 : 0});  // x <= v (and not < v): equal
+        f.nodes.push_back({key_of(v), ft, -1, (mt && !neq) ? 1 : 0});  // x <= v (and not < v): equal
         patches.push_back(b);
         ++steps;
       }
       if (steps == 0) {
         // Nothing can be equal: always the not-equal child; a NaN input goes to the equal child
         // only for EQ/MEMBER with missing_value_tracks_true.
-        f.nodes.push_back({inf, ft, -1, (neq || !mt) ? 1 : 0});
+        f.nodes.push_back({key_of(inf), ft, -1, (neq || !mt) ? 1 : 0});
         patches.push_back(idx);
         stack.push_back({ne_child, it.depth + 1, poff, 1});
         stack.push_back({eq_child, it.depth + 1, 0, 0});
@@ -191,6 +200,17 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
     f.total_depth += depth;
   }
   f.n_features = max_feat + 1;
+  // Built with absolute jumps and plain feature ids; stored as the walk reads them (Node).
+  constexpr int64_t kRowBytes = kGroup * static_cast<int64_t>(sizeof(T));
+  if ((int64_t{max_feat} + 1) * kRowBytes > std::numeric_limits<int32_t>::max())
+    return "a node's feature id is too large (" + std::to_string(max_feat) + ")";
+  if (static_cast<int64_t>(f.nodes.size()) * static_cast<int64_t>(sizeof(Node<T>)) > std::numeric_limits<int32_t>::max())
+    return "the forest has too many nodes (" + std::to_string(f.nodes.size()) + ")";
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    Node<T>& nd = f.nodes[i];
+    nd.xoff = static_cast<int32_t>(nd.xoff * kRowBytes);
+    nd.jrel = static_cast<int32_t>((static_cast<int64_t>(nd.jrel) - static_cast<int64_t>(i)) * static_cast<int64_t>(sizeof(Node<T>)));
+  }
   return "";
 }
 

@@ -42,22 +42,47 @@ void acc_reference(const Forest<T>& f, const T* x, int64_t n, int64_t stride, in
       add_leaf<kOp>(f, walk_reference(f.nodes.data(), f.tree_begin[t], x + r * stride), score + r * K, has + r * K);
 }
 
-// Trees outer, rows inner in groups of kLanes: a tree stays in L1 while the rows go through it
-// (the caller passes blocks of rows small enough for that).
+// Rows [0, n) regrouped for walk_group: group g (rows g*L .. g*L+L-1, the last row repeated to
+// fill it) is F*L values, feature f of lane l at [f * L + l].
+// Values become keys (key_of) here, once per row and feature.
+template <class T, int L>
+void regroup(const T* x, int64_t n, int64_t stride, int32_t F, T* out) {
+  Key<T>* ko = reinterpret_cast<Key<T>*>(out);
+  for (int64_t g0 = 0; g0 < n; g0 += L) {
+    Key<T>* o = ko + g0 * F;
+    for (int l = 0; l < L; ++l) {
+      const T* row = x + std::min<int64_t>(g0 + l, n - 1) * stride;
+      for (int32_t c = 0; c < F; ++c) o[c * L + l] = key_of(row[c]);
+    }
+  }
+}
+
+// Trees outer, rows inner in groups of kGroup: a tree stays in L1 while the rows go through it
+// (the caller passes blocks of rows small enough for that), and each row sums its trees in tree
+// order, as the reference does.
 template <Op kOp, class T, bool kNaN>
-void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has) {
+void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has,
+              T* work) {
+  constexpr int L = kGroup;
   const int32_t K = f.info.n_targets;
+  const int32_t F = f.n_features;
   const Node<T>* nodes = f.nodes.data();
-  int32_t leaf[kLanes];
-  const T* xr[kLanes];
+  if (F > 0) regroup<T, L>(x, n, stride, F, work);
+  int32_t leaf[L];
+  const T* lv = f.leaf_value.data();
+  const int32_t* lt = f.leaf_target.data();
   for (int32_t t = t0; t < t1; ++t) {
     const int32_t root = f.tree_begin[t], depth = f.tree_depth[t];
-    for (int64_t r0 = 0; r0 < n; r0 += kLanes) {
-      const int64_t m = std::min<int64_t>(kLanes, n - r0);
-      for (int l = 0; l < kLanes; ++l) xr[l] = x + (r0 + std::min<int64_t>(l, m - 1)) * stride;  // pad: last row
-      walk_rows<T, kNaN, kLanes>(nodes, root, depth, xr, leaf);
+    for (int64_t r0 = 0; r0 < n; r0 += L) {
+      const int64_t m = std::min<int64_t>(L, n - r0);
+      walk_group<T, kNaN, L>(nodes, root, depth, work + r0 * F, leaf);
       if (f.single && K == 1) {
-        for (int64_t l = 0; l < m; ++l) add<kOp>(score[r0 + l], has[r0 + l], f.leaf_value[leaf[l]]);
+        for (int64_t l = 0; l < m; ++l) add<kOp>(score[r0 + l], has[r0 + l], lv[leaf[l]]);
+      } else if (f.one_weight) {
+        for (int64_t l = 0; l < m; ++l) {
+          const int64_t i = (r0 + l) * K + lt[leaf[l]];
+          add<kOp>(score[i], has[i], lv[leaf[l]]);
+        }
       } else {
         for (int64_t l = 0; l < m; ++l) add_leaf<kOp>(f, leaf[l], score + (r0 + l) * K, has + (r0 + l) * K);
       }
@@ -69,8 +94,10 @@ void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t
 // Single-value forests sum in a register: through memory, the adds of one row form a
 // store-to-load chain that cost as much as the walks.
 template <Op kOp, class T, bool kNaN>
-void acc_trees(const Forest<T>& f, const T* x, int32_t t0, int32_t t1, T* score, uint8_t* has) {
+void acc_trees(const Forest<T>& f, const T* x, int32_t t0, int32_t t1, T* score, uint8_t* has, T* work) {
   const Node<T>* nodes = f.nodes.data();
+  Key<T>* kw = reinterpret_cast<Key<T>*>(work);
+  for (int32_t c = 0; c < f.n_features; ++c) kw[c * kGroup] = key_of(x[c]);  // lane 0 of a group
   int32_t roots[kLanes], leaf[kLanes];
   const int32_t st = f.single_target;
   T acc = score[st];
@@ -83,7 +110,7 @@ void acc_trees(const Forest<T>& f, const T* x, int32_t t0, int32_t t1, T* score,
       roots[l] = f.tree_begin[t];
       depth = std::max(depth, f.tree_depth[t]);
     }
-    walk_trees<T, kNaN, kLanes>(nodes, roots, depth, x, leaf);
+    walk_trees<T, kNaN, kLanes>(nodes, roots, depth, work, leaf);
     if (f.single) {
       for (int32_t l = 0; l < m; ++l) add<kOp>(acc, acc_has, f.leaf_value[leaf[l]]);  // tree order kept
     } else {
@@ -104,20 +131,22 @@ bool has_nan(const T* x, int64_t n, int64_t stride, int32_t cols) {
 }
 
 template <Op kOp, class T>
-void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has, Path path) {
+void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has,
+            T* work, Path path) {
   if (path == Path::Reference) return acc_reference<kOp>(f, x, n, stride, t0, t1, score, has);
   const bool nan = has_nan(x, n, stride, f.n_features);
   // Why n < 4: below that, interleaving trees of one row beats padding groups of rows.
+  if (!work) return acc_reference<kOp>(f, x, n, stride, t0, t1, score, has);
   if (n < 4) {
     const int32_t K = f.info.n_targets;
     for (int64_t r = 0; r < n; ++r) {
-      if (nan) acc_trees<kOp, T, true>(f, x + r * stride, t0, t1, score + r * K, has + r * K);
-      else acc_trees<kOp, T, false>(f, x + r * stride, t0, t1, score + r * K, has + r * K);
+      if (nan) acc_trees<kOp, T, true>(f, x + r * stride, t0, t1, score + r * K, has + r * K, work);
+      else acc_trees<kOp, T, false>(f, x + r * stride, t0, t1, score + r * K, has + r * K, work);
     }
     return;
   }
-  if (nan) acc_rows<kOp, T, true>(f, x, n, stride, t0, t1, score, has);
-  else acc_rows<kOp, T, false>(f, x, n, stride, t0, t1, score, has);
+  if (nan) acc_rows<kOp, T, true>(f, x, n, stride, t0, t1, score, has, work);
+  else acc_rows<kOp, T, false>(f, x, n, stride, t0, t1, score, has, work);
 }
 
 // ---- ONNX Runtime's post transforms -------------------------------------------------------------
@@ -222,13 +251,18 @@ void write_scores(const T* score, const uint8_t* has, int32_t m, Post post, int 
 }  // namespace
 
 template <class T>
+int64_t work_elems(const Forest<T>& f, int64_t n) {
+  return (n + kGroup - 1) / kGroup * kGroup * std::max<int32_t>(1, f.n_features);
+}
+
+template <class T>
 void accumulate(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score,
-                uint8_t* has, Path path) {
+                uint8_t* has, T* work, Path path) {
   if (n <= 0 || t1 <= t0) return;
   switch (f.info.kind == Kind::Classifier ? Agg::Sum : f.info.agg) {
-    case Agg::Min: return acc_op<Op::Min>(f, x, n, stride, t0, t1, score, has, path);
-    case Agg::Max: return acc_op<Op::Max>(f, x, n, stride, t0, t1, score, has, path);
-    default: return acc_op<Op::Sum>(f, x, n, stride, t0, t1, score, has, path);
+    case Agg::Min: return acc_op<Op::Min>(f, x, n, stride, t0, t1, score, has, work, path);
+    case Agg::Max: return acc_op<Op::Max>(f, x, n, stride, t0, t1, score, has, work, path);
+    default: return acc_op<Op::Sum>(f, x, n, stride, t0, t1, score, has, work, path);
   }
 }
 
@@ -330,8 +364,10 @@ void finalize_row(const Forest<T>& f, T* s, uint8_t* h, Out* z, int64_t* label) 
   write_scores(s, h, m, in.post, wa, z);
 }
 
-template void accumulate<float>(const Forest<float>&, const float*, int64_t, int64_t, int32_t, int32_t, float*, uint8_t*, Path);
-template void accumulate<double>(const Forest<double>&, const double*, int64_t, int64_t, int32_t, int32_t, double*, uint8_t*, Path);
+template int64_t work_elems<float>(const Forest<float>&, int64_t);
+template int64_t work_elems<double>(const Forest<double>&, int64_t);
+template void accumulate<float>(const Forest<float>&, const float*, int64_t, int64_t, int32_t, int32_t, float*, uint8_t*, float*, Path);
+template void accumulate<double>(const Forest<double>&, const double*, int64_t, int64_t, int32_t, int32_t, double*, uint8_t*, double*, Path);
 template void merge_scores<float>(const Forest<float>&, float*, uint8_t*, const float*, const uint8_t*);
 template void merge_scores<double>(const Forest<double>&, double*, uint8_t*, const double*, const uint8_t*);
 template void finalize_row<float, float>(const Forest<float>&, float*, uint8_t*, float*, int64_t*);

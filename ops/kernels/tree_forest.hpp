@@ -5,21 +5,26 @@
 // Every operator first fills a TreeGraph (node indices, modes, thresholds, children, weights: the
 // operators' attributes with ids resolved), then build_forest() canonicalises it into Forest<T>:
 //
-//   Forest<T>::nodes : one array of Node<T> {thr, feat, jump, aux} (16 bytes for float), all trees
+//   Forest<T>::nodes : one array of Node<T> {thr, xoff, jrel, aux} (16 bytes for float), all trees
 //                      one after another, each tree in depth-first order. Every node is the same
-//                      test:  go = (x[feat] <= thr) ? jump : this + 1   ("false child next").
+//                      test:  go = (x[feat] <= thr) ? jump : this + 1   ("false child next"),
+//                      with the feature stored as its byte offset in a lane group (kGroup rows
+//                      feature-major, tree_eval.cc) and the jump as a byte distance from the node,
+//                      so a step is a handful of instructions with no index arithmetic.
 //                      Every ONNX mode is rewritten into it: LT/GTE use the next float below the
 //                      threshold, GT/GTE swap the children, EQ/NEQ become two nodes sharing a
 //                      subtree, BRANCH_MEMBER a chain of such pairs; a test that can never hold
 //                      becomes x <= +inf towards the false child, so no threshold is NaN.
 //                      NaN inputs take `jump` iff aux bit 0 is set (the kernel that handles NaN
 //                      reads it; blocks of rows without NaN run the kernel that does not).
-//                      A leaf is a node that loops on itself: thr = +inf, jump = its own index,
+//                      Thresholds are stored as integer keys (key_of below).
+//                      A leaf is a node that loops on itself: thr = key(+inf), jrel = 0,
 //                      aux bit 0 = 1, aux >> 1 = leaf number. So a tree is walked by exactly
 //                      `depth` steps with no test for leaves, and several rows (or trees) walk
 //                      side by side without branches.
 //   tree_begin[t]   : index of tree t's root; tree_depth[t]: the steps that reach every leaf.
-//   leaves          : leaf number l -> single-value forests: leaf_value[l];
+//   leaves          : leaf number l -> single-value forests: leaf_value[l]; one weight per leaf
+//                     (gradient boosting's one class per tree): (leaf_target[l], leaf_value[l]);
 //                     otherwise weights w_begin[l] .. w_begin[l+1] into (w_target, w_value).
 //
 // Comparisons happen in T (float or double, as ONNX Runtime does: float thresholds for float and
@@ -27,7 +32,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace rtml::trees {
@@ -54,12 +62,34 @@ struct TreeGraph {
   size_t size() const { return mode.size(); }
 };
 
+// Rows per lane group of a batch: the walk keeps one node pointer per lane in a register.
+constexpr int kGroup = 8;
+
+// Comparisons run on integer keys: key(a) <= key(b) exactly when a <= b for non-NaN a, b (the
+// bits with the magnitude flipped for negatives, -0 read as +0), and every NaN is the largest key,
+// above key(+inf), so it never passes a test by itself. An integer load and compare is several
+// cycles shorter than a floating-point one on the walk's dependent chain.
+template <class T>
+using Key = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+
+template <class T>
+inline Key<T> key_of(T v) {
+  using K = Key<T>;
+  K b;
+  const T z = v + T(0);  // -0 -> +0
+  std::memcpy(&b, &z, sizeof b);
+  const K k = b ^ ((b >> (8 * sizeof(K) - 1)) & std::numeric_limits<K>::max());
+  return v != v ? std::numeric_limits<K>::max() : k;
+}
+
 template <class T>
 struct Node {
-  T thr;
-  int32_t feat;
-  int32_t jump;  // absolute node index
-  int32_t aux;   // bit 0: NaN takes `jump`; leaves: leaf number << 1 | 1
+  Key<T> thr;    // key_of(threshold); never the NaN key
+  int32_t xoff;  // the feature as a byte offset in a lane group: feature * kGroup * sizeof(T)
+  int32_t jrel;  // byte distance from this node to its jump target (0: a leaf)
+  int32_t aux;   // bit 0: NaN takes the jump; leaves: leaf number << 1 | 1
+  int32_t feature() const { return xoff / static_cast<int32_t>(kGroup * sizeof(T)); }
+  int32_t jump_from(int32_t self) const { return self + jrel / static_cast<int32_t>(sizeof(Node)); }
 };
 
 struct ForestInfo {
@@ -87,7 +117,9 @@ struct Forest {
   // leaves
   bool single = false;               // one value per leaf, all for target `single_target`
   int32_t single_target = 0;
-  std::vector<T> leaf_value;         // single
+  bool one_weight = false;           // every leaf has exactly one weight (single implies it)
+  std::vector<T> leaf_value;         // single or one_weight: the leaf's value
+  std::vector<int32_t> leaf_target;  // one_weight: the leaf's target
   std::vector<int32_t> w_begin;      // !single: n_leaves + 1
   std::vector<int32_t> w_target;
   std::vector<T> w_value;
@@ -113,11 +145,16 @@ struct RowScores {
 // Which traversal runs; Auto picks the fastest, the others exist for tests and benchmarks.
 enum class Path : uint8_t { Auto, Reference, Interleaved };
 
+// Elements of T the batch path needs as `work` for n rows (the rows regrouped lane by lane).
+template <class T>
+int64_t work_elems(const Forest<T>& f, int64_t n);
+
 // Adds trees [t0, t1) for rows [0, n) of x (row-major, `stride` elements per row, already in T)
-// into scores (n rows of n_targets). Scores must start zeroed (score 0, has 0).
+// into scores (n rows of n_targets). Scores must start zeroed (score 0, has 0). `work` holds
+// work_elems(f, n) elements (64-byte aligned is best); without it the scalar reference runs.
 template <class T>
 void accumulate(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1,
-                T* score, uint8_t* has, Path path = Path::Auto);
+                T* score, uint8_t* has, T* work, Path path = Path::Auto);
 
 // Merges partial scores b into a (same forest, one row), as ONNX Runtime merges per-thread scores.
 template <class T>

@@ -189,7 +189,8 @@ void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
   for (Path path : {Path::Reference, Path::Interleaved, Path::Auto}) {
     std::vector<T> s(n * K, 0);
     std::vector<uint8_t> h(n * K, 0);
-    accumulate(f, x.data(), n, cols, 0, f.n_trees(), s.data(), h.data(), path);
+    std::vector<T> work(static_cast<size_t>(work_elems(f, n)));
+    accumulate(f, x.data(), n, cols, 0, f.n_trees(), s.data(), h.data(), work.data(), path);
     for (int64_t i = 0; i < n * K; ++i) {
       ASSERT_EQ(h[i], ref_h[i]) << "path " << int(path) << " at " << i;
       if (ref_h[i] || K == 1) ASSERT_EQ(s[i], ref_s[i]) << "path " << int(path) << " row " << i / K;
@@ -203,7 +204,8 @@ void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
     for (int p = 0; p < 3; ++p) {
       s[p].assign(K, 0);
       h[p].assign(K, 0);
-      accumulate(f, x.data() + r * cols, 1, cols, T3 * p / 3, T3 * (p + 1) / 3, s[p].data(), h[p].data());
+      std::vector<T> work(static_cast<size_t>(work_elems(f, 1)));
+      accumulate(f, x.data() + r * cols, 1, cols, T3 * p / 3, T3 * (p + 1) / 3, s[p].data(), h[p].data(), work.data());
     }
     merge_scores(f, s[0].data(), h[0].data(), s[1].data(), h[1].data());
     merge_scores(f, s[0].data(), h[0].data(), s[2].data(), h[2].data());
@@ -225,6 +227,7 @@ TEST(TreeKernel, EveryModeFloatAndDoubleAllPaths) {
           check_case<float>(c, n, true, seed);
           check_case<double>(c, n, true, seed);
           check_case<float>(c, n, false, seed + 100);
+          check_case<double>(c, n, false, seed + 200);
         }
       }
     }
@@ -239,13 +242,17 @@ TEST(TreeKernel, LayoutIsDepthFirstWithSelfLoopingLeaves) {
     const int32_t b = f.tree_begin[t], e = t + 1 < f.n_trees() ? f.tree_begin[t + 1] : static_cast<int32_t>(f.nodes.size());
     for (int32_t i = b; i < e; ++i) {
       const Node<float>& nd = f.nodes[i];
-      EXPECT_FALSE(std::isnan(nd.thr));  // the no-NaN kernel relies on it
-      if (nd.jump == i) {
+      EXPECT_NE(nd.thr, std::numeric_limits<Key<float>>::max());  // the no-NaN kernel relies on it
+      EXPECT_EQ(nd.jrel % static_cast<int32_t>(sizeof(Node<float>)), 0);
+      EXPECT_EQ(nd.xoff % static_cast<int32_t>(kGroup * sizeof(float)), 0);
+      EXPECT_GE(nd.feature(), 0);
+      EXPECT_LT(nd.feature(), std::max(1, f.n_features));
+      if (nd.jump_from(i) == i) {
         EXPECT_TRUE(nd.aux & 1);
-        EXPECT_EQ(nd.thr, std::numeric_limits<float>::infinity());
+        EXPECT_EQ(nd.thr, key_of(std::numeric_limits<float>::infinity()));
       } else {
-        EXPECT_GT(nd.jump, i);  // children after their parent
-        EXPECT_LT(nd.jump, e);  // inside the tree
+        EXPECT_GT(nd.jump_from(i), i);  // children after their parent
+        EXPECT_LT(nd.jump_from(i), e);  // inside the tree
       }
     }
   }
