@@ -1,7 +1,8 @@
 // bench_trees.cc - the tree-ensemble kernel alone: rows x trees x depth on random complete trees
-// (BRANCH_LEQ, one target, float), interleaved walks against the scalar reference.
+// (BRANCH_LEQ, one target, float): Auto (what the operator runs), the interleaved walk, the
+// QuickScorer kernel and the scalar reference.
 // Counter ns_per_row_tree = time / (rows * trees).
-//   build/bench/bench_trees --benchmark_filter='Interleaved/1000/100/6'
+//   build/bench/bench_trees --benchmark_filter='(Interleaved|QuickScorer)/1000/100/6'
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -79,7 +80,9 @@ void run(benchmark::State& state, Path path) {
   state.counters["rows_per_s"] = benchmark::Counter(rows, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void Interleaved(benchmark::State& s) { run(s, Path::Auto); }
+void Auto(benchmark::State& s) { run(s, Path::Auto); }
+void Interleaved(benchmark::State& s) { run(s, Path::Interleaved); }
+void QuickScorer(benchmark::State& s) { run(s, Path::QuickScorer); }
 void Reference(benchmark::State& s) { run(s, Path::Reference); }
 
 void args(benchmark::internal::Benchmark* b) {
@@ -88,7 +91,9 @@ void args(benchmark::internal::Benchmark* b) {
       for (int depth : {4, 6, 8, 12}) b->Args({rows, trees, depth});
 }
 
+BENCHMARK(Auto)->Apply(args);
 BENCHMARK(Interleaved)->Apply(args);
+BENCHMARK(QuickScorer)->Apply(args);
 BENCHMARK(Reference)->Apply(args);
 
 }  // namespace

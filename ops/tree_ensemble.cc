@@ -167,11 +167,12 @@ Status plan_forest(PlanCtx& ctx, const TreeState& st, const Forest<T>& f) {
   auto& p = ctx.make_data<TreePlan>();
   p.rows = N;
   p.cols = C;
-  // Why ~16 KB: the block's rows stay in L1 next to the tree being walked; 8..256 rows.
+  // Why ~16 KB: the block's rows stay in L1 next to the tree being walked; 8..256 rows, a multiple
+  // of both kernels' row groups.
   int64_t b = (16 * 1024) / std::max<int64_t>(1, C * static_cast<int64_t>(sizeof(T)));
   b = std::clamp<int64_t>(b, 8, 256);
   b = std::min<int64_t>(b, std::max<int64_t>(8, 32768 / K));
-  p.block = std::max<int64_t>(8, b / 8 * 8);
+  p.block = std::max<int64_t>(trees::kBlockRows, b / trees::kBlockRows * trees::kBlockRows);
   const size_t score_b = align64(sizeof(T) * p.block * K), has_b = align64(p.block * K);
   const size_t x_b = convert ? align64(sizeof(T) * p.block * std::max<int64_t>(C, 1)) : 0;
   const size_t z_b = align64((out_dbl ? 8 : 4) * K);

@@ -211,6 +211,7 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
     nd.xoff = static_cast<int32_t>(nd.xoff * kRowBytes);
     nd.jrel = static_cast<int32_t>((static_cast<int64_t>(nd.jrel) - static_cast<int64_t>(i)) * static_cast<int64_t>(sizeof(Node<T>)));
   }
+  build_qs(&f);
   return "";
 }
 

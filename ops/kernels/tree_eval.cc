@@ -3,11 +3,26 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <type_traits>
 
 #include "ops/kernels/tree_walk.hpp"
 
 namespace rtml::trees {
 namespace {
+
+// Where acc_qs keeps its keys, leaf sets and leaves in `work` (elements of T).
+struct QsOffsets {
+  int64_t bv, leaves, end;
+};
+template <class T>
+QsOffsets qs_offsets(const Forest<T>& f) {
+  const int64_t keys = int64_t{kQsRows} * std::max<int32_t>(1, f.n_features) * 4;  // bytes
+  const int64_t bv = (keys + 63) / 64 * 64;
+  const int64_t leaves = bv + int64_t{kQsRows} * f.n_trees() * 8;
+  const int64_t end = leaves + int64_t{kQsRows} * f.n_trees() * 4;
+  const int64_t e = static_cast<int64_t>(sizeof(T));
+  return {bv / e, leaves / e, (end + e - 1) / e};
+}
 
 // ---- accumulation -------------------------------------------------------------------------------
 
@@ -90,6 +105,43 @@ void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t
   }
 }
 
+// Blocks of kQsRows rows through the QuickScorer kernel (tree_qs.cc), then each row sums its
+// trees' leaves in tree order, as the reference does.
+template <Op kOp, class T>
+void acc_qs(const Forest<T>& f, const T* x, int64_t n, int64_t stride, T* score, uint8_t* has, T* work) {
+  constexpr int R = kQsRows;
+  const int32_t K = f.info.n_targets, F = f.n_features, NT = f.n_trees();
+  int32_t* xk = reinterpret_cast<int32_t*>(work);
+  uint64_t* bv = reinterpret_cast<uint64_t*>(work + qs_offsets(f).bv);
+  int32_t* leaves = reinterpret_cast<int32_t*>(work + qs_offsets(f).leaves);
+  const T* lv = f.leaf_value.data();
+  const int32_t* lt = f.leaf_target.data();
+  for (int64_t r0 = 0; r0 < n; r0 += R) {
+    const int64_t m = std::min<int64_t>(R, n - r0);
+    for (int l = 0; l < R; ++l) {
+      const T* row = x + (r0 + std::min<int64_t>(l, m - 1)) * stride;
+      for (int32_t c = 0; c < F; ++c) xk[c * R + l] = static_cast<int32_t>(key_of(row[c]));
+    }
+    qs_leaves16(f.qs, F, NT, xk, bv, leaves);
+    T* s = score + r0 * K;
+    uint8_t* h = has + r0 * K;
+    if (f.single && K == 1) {
+      for (int32_t t = 0; t < NT; ++t)
+        for (int64_t l = 0; l < m; ++l) add<kOp>(s[l], h[l], lv[leaves[t * R + l]]);
+    } else if (f.one_weight) {
+      for (int32_t t = 0; t < NT; ++t)
+        for (int64_t l = 0; l < m; ++l) {
+          const int32_t lf = leaves[t * R + l];
+          const int64_t i = l * K + lt[lf];
+          add<kOp>(s[i], h[i], lv[lf]);
+        }
+    } else {
+      for (int32_t t = 0; t < NT; ++t)
+        for (int64_t l = 0; l < m; ++l) add_leaf<kOp>(f, leaves[t * R + l], s + l * K, h + l * K);
+    }
+  }
+}
+
 // One row through kLanes trees at a time (a single prediction: no rows to interleave).
 // Single-value forests sum in a register: through memory, the adds of one row form a
 // store-to-load chain that cost as much as the walks.
@@ -145,6 +197,9 @@ void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t
     }
     return;
   }
+  if (std::is_same_v<T, float> && f.qs.ok && !nan && t0 == 0 && t1 == f.n_trees() &&
+      (path == Path::QuickScorer || (path == Path::Auto && f.qs.prefer && qs_available())))
+    return acc_qs<kOp>(f, x, n, stride, score, has, work);
   if (nan) acc_rows<kOp, T, true>(f, x, n, stride, t0, t1, score, has, work);
   else acc_rows<kOp, T, false>(f, x, n, stride, t0, t1, score, has, work);
 }
@@ -252,7 +307,8 @@ void write_scores(const T* score, const uint8_t* has, int32_t m, Post post, int 
 
 template <class T>
 int64_t work_elems(const Forest<T>& f, int64_t n) {
-  return (n + kGroup - 1) / kGroup * kGroup * std::max<int32_t>(1, f.n_features);
+  const int64_t walk = (n + kGroup - 1) / kGroup * kGroup * std::max<int32_t>(1, f.n_features);
+  return f.qs.ok ? std::max(walk, qs_offsets(f).end) : walk;
 }
 
 template <class T>

@@ -62,8 +62,30 @@ struct TreeGraph {
   size_t size() const { return mode.size(); }
 };
 
-// Rows per lane group of a batch: the walk keeps one node pointer per lane in a register.
-constexpr int kGroup = 8;
+// Lanes of the walk (tree_walk.hpp: one node pointer per lane in a register) and rows per lane
+// group of a batch.
+constexpr int kWalkLanes = 12;
+constexpr int kGroup = kWalkLanes;
+// Rows per block of the QuickScorer kernel (tree_qs.cc: one 512-bit vector of int32 keys).
+constexpr int kQsRows = 16;
+// Batch blocks are a multiple of both row groups.
+constexpr int kBlockRows = 48;
+
+// QuickScorer form of a float forest whose trees are proper trees of at most 64 leaves
+// (tree_qs.cc; Lucchese et al., "QuickScorer", SIGIR 2015). A branch node whose test holds
+// (x <= thr: the walk jumps) rules out every leaf of its fall-through subtree; the leaves of a
+// tree are numbered in depth-first order, so after every node of every feature has been applied
+// to a tree's 64-bit leaf set, the exit leaf is the lowest bit left. Per feature, nodes are sorted
+// by threshold, largest first: for a row, the nodes whose test holds are a prefix of that list.
+struct QsForm {
+  bool ok = false;
+  bool prefer = false;              // faster than the walk (Path::Auto takes it)
+  std::vector<int32_t> begin;       // n_features + 1: nodes of feature f are begin[f] .. begin[f+1]
+  std::vector<int32_t> thr;         // threshold keys, descending within a feature
+  std::vector<int32_t> tree;        // the node's tree
+  std::vector<uint64_t> keep;       // leaves of its tree still possible when the test holds
+  std::vector<int32_t> first_leaf;  // per tree: leaf number of its bit 0
+};
 
 // Comparisons run on integer keys: key(a) <= key(b) exactly when a <= b for non-NaN a, b (the
 // bits with the magnitude flipped for negatives, -0 read as +0), and every NaN is the largest key,
@@ -124,6 +146,7 @@ struct Forest {
   std::vector<int32_t> w_target;
   std::vector<T> w_value;
   std::vector<T> base;               // info.base in T
+  QsForm qs;                         // float forests of small trees (tree_qs.cc)
   int32_t n_trees() const { return static_cast<int32_t>(tree_begin.size()); }
 };
 
@@ -131,6 +154,10 @@ struct Forest {
 // of range, a cycle, a target out of range...).
 template <class T>
 std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* out);
+
+// Fills f->qs when the forest qualifies (float, proper trees, <= 64 leaves each).
+template <class T>
+void build_qs(Forest<T>* f);
 
 // ---- evaluation (ops/kernels/tree_eval.cc) ---------------------------------------------------
 
@@ -143,7 +170,18 @@ struct RowScores {
 };
 
 // Which traversal runs; Auto picks the fastest, the others exist for tests and benchmarks.
-enum class Path : uint8_t { Auto, Reference, Interleaved };
+// QuickScorer needs f.qs.ok and every tree (else it walks); it runs the vector kernel where the
+// host has AVX-512 and the scalar form of the same algorithm otherwise.
+enum class Path : uint8_t { Auto, Reference, Interleaved, QuickScorer };
+
+// The QuickScorer kernel (tree_qs.cc) has its vector form on this host.
+bool qs_available();
+// Exit leaves of 16 rows: xk holds their keys, feature c of row r at xk[c * 16 + r]; bv is
+// scratch of n_trees * 16 words; leaves[t * 16 + r] receives the leaf number.
+void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int32_t* xk, uint64_t* bv, int32_t* leaves);
+// The scalar form, whatever the host (what qs_leaves16 runs without AVX-512).
+void qs_leaves16_scalar(const QsForm& q, int32_t n_features, int32_t n_trees, const int32_t* xk, uint64_t* bv,
+                        int32_t* leaves);
 
 // Elements of T the batch path needs as `work` for n rows (the rows regrouped lane by lane).
 template <class T>

@@ -13,9 +13,8 @@
 
 namespace rtml::trees {
 
-// Why 8 lanes: a step is two dependent loads (node, then feature) plus a compare; 8 chains in
-// flight keep both load ports busy on current x86 cores without spilling the lane state.
-constexpr int kLanes = 8;
+// Trees walked side by side for one row (as many as the lanes of a row group, walk_lanes).
+constexpr int kLanes = kWalkLanes;
 
 // One step. xg: the lane's keys (key_of), feature f at byte offset f * kGroup * sizeof(T)
 // (Node::xoff). Thresholds are never the NaN key (tree_build.cc), so in the kernel without NaN a
@@ -45,56 +44,59 @@ inline const Node<T>* step(const Node<T>* p, const char* xg) {
   }
 }
 
-// `depth` steps of eight lanes n[0..7] without NaN; lane l reads its keys at xb + l * kLaneBytes.
-// On x86-64 one asm loop: compiled from C++, the eight node pointers, the base and the counter
-// leave GCC short of registers, and a spilled pointer puts a store-to-load round trip on that
-// lane's dependent chain (measured 1.6x slower). Each lane step: load xoff, load the key, load
-// jrel, j = n + jrel, compare with thr, n += sizeof(Node), n = j if key <= thr.
+// `depth` steps of kWalkLanes lanes n[] without NaN; lane l reads its keys at xb + l * kLaneBytes.
+// On x86-64 one asm loop: compiled from C++, the lane pointers, the base and the counter leave
+// GCC short of registers, and a spilled pointer puts a store-to-load round trip on that lane's
+// dependent chain (measured 1.6x slower with 8 lanes). A lane step is 7 instructions on one
+// temporary: a = xoff; a = key; compare with thr; a = jrel; a = n + a; n += sizeof(Node);
+// n = a if key <= thr (lea and mov leave the flags alone). Twelve lanes: the chain of a step is
+// about 18 cycles here, so eight lanes left the core waiting; twelve plus the base and the
+// temporary fill the fifteen usable registers (the counter lives in memory, off the chains).
+// Sanitizer builds take the C++ loop, whose memory accesses they can check.
 template <class T, int kLaneBytes>
-inline void walk8(const Node<T>** n, int32_t depth, const char* xb) {
+inline void walk_lanes(const Node<T>** n, int32_t depth, const char* xb) {
   if (depth <= 0) return;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(RTML_TREE_NO_ASM)
+  static_assert(kWalkLanes == 12, "the asm below is written for twelve lanes");
   static_assert(offsetof(Node<T>, thr) == 0);
-  const Node<T>*n0 = n[0], *n1 = n[1], *n2 = n[2], *n3 = n[3], *n4 = n[4], *n5 = n[5], *n6 = n[6], *n7 = n[7];
-  uint64_t a, v;
+  const Node<T>* n0 = n[0], *n1 = n[1], *n2 = n[2], *n3 = n[3], *n4 = n[4], *n5 = n[5], *n6 = n[6], *n7 = n[7], *n8 = n[8], *n9 = n[9], *n10 = n[10], *n11 = n[11];
+  uint64_t a;
   int64_t cnt = depth;
-#define RTML_W8_LANE(N)                                                  \
-  "movslq %c[xo](%[n" #N "]), %[a]\n\t"                                  \
-  RTML_W8_LOAD(N)                                                        \
-  "movslq %c[jr](%[n" #N "]), %[a]\n\t"                                  \
-  "add %[n" #N "], %[a]\n\t"                                             \
-  RTML_W8_CMP(N)                                                         \
-  "lea %c[sz](%[n" #N "]), %[n" #N "]\n\t"                               \
+  // Offsets are literals (an asm takes at most 30 operands); the static_asserts pin them.
+#define RTML_WL_LANE(N, XO, JR, SZ, LB, MOV, CMP, A)                     \
+  "movslq " XO "(%[n" #N "]), %[a]\n\t"                                  \
+  MOV " " LB "*" #N "(%[xb],%[a]), " A "\n\t"                            \
+  CMP " (%[n" #N "]), " A "\n\t"                                         \
+  "movslq " JR "(%[n" #N "]), %[a]\n\t"                                  \
+  "lea (%[n" #N "],%[a]), %[a]\n\t"                                      \
+  "lea " SZ "(%[n" #N "]), %[n" #N "]\n\t"                               \
   "cmovle %[a], %[n" #N "]\n\t"
-#define RTML_W8_BODY                                                     \
-  "1:\n\t" RTML_W8_LANE(0) RTML_W8_LANE(1) RTML_W8_LANE(2) RTML_W8_LANE(3) \
-  RTML_W8_LANE(4) RTML_W8_LANE(5) RTML_W8_LANE(6) RTML_W8_LANE(7) "dec %[cnt]\n\tjnz 1b\n\t"
-#define RTML_W8_OPERANDS                                                                                     \
-  : [n0] "+r"(n0), [n1] "+r"(n1), [n2] "+r"(n2), [n3] "+r"(n3), [n4] "+r"(n4), [n5] "+r"(n5), [n6] "+r"(n6), \
-    [n7] "+r"(n7), [cnt] "+r"(cnt), [a] "=&r"(a), [v] "=&r"(v)                                               \
-  : [xb] "r"(xb), [xo] "i"(offsetof(Node<T>, xoff)), [jr] "i"(offsetof(Node<T>, jrel)), [sz] "i"(sizeof(Node<T>)), \
-    [lb] "i"(kLaneBytes)                                                                                     \
-  : "cc", "memory"
+#define RTML_WL_ASM(...)                                                                          \
+  asm volatile("1:\n\t" RTML_WL_LANE(0, __VA_ARGS__) RTML_WL_LANE(1, __VA_ARGS__)                 \
+               RTML_WL_LANE(2, __VA_ARGS__) RTML_WL_LANE(3, __VA_ARGS__) RTML_WL_LANE(4, __VA_ARGS__) \
+               RTML_WL_LANE(5, __VA_ARGS__) RTML_WL_LANE(6, __VA_ARGS__) RTML_WL_LANE(7, __VA_ARGS__) \
+               RTML_WL_LANE(8, __VA_ARGS__) RTML_WL_LANE(9, __VA_ARGS__) RTML_WL_LANE(10, __VA_ARGS__) \
+               RTML_WL_LANE(11, __VA_ARGS__) "decq %[cnt]\n\tjnz 1b\n\t"                          \
+               : [n0] "+r"(n0), [n1] "+r"(n1), [n2] "+r"(n2), [n3] "+r"(n3), [n4] "+r"(n4), [n5] "+r"(n5), [n6] "+r"(n6), [n7] "+r"(n7), [n8] "+r"(n8), [n9] "+r"(n9), [n10] "+r"(n10), [n11] "+r"(n11),    \
+                 [a] "=&r"(a), [cnt] "+m"(cnt)                                                    \
+               : [xb] "r"(xb)                                                                     \
+               : "cc", "memory")
   if constexpr (sizeof(Key<T>) == 4) {
-#define RTML_W8_LOAD(N) "movl %c[lb]*" #N "(%[xb],%[a]), %k[v]\n\t"
-#define RTML_W8_CMP(N) "cmpl (%[n" #N "]), %k[v]\n\t"
-    asm volatile(RTML_W8_BODY RTML_W8_OPERANDS);
-#undef RTML_W8_LOAD
-#undef RTML_W8_CMP
+    static_assert(offsetof(Node<T>, xoff) == 4 && offsetof(Node<T>, jrel) == 8 && sizeof(Node<T>) == 16);
+    if constexpr (kLaneBytes == 4) RTML_WL_ASM("4", "8", "16", "4", "movl", "cmpl", "%k[a]");
+    else RTML_WL_ASM("4", "8", "16", "0", "movl", "cmpl", "%k[a]");
   } else {
-#define RTML_W8_LOAD(N) "movq %c[lb]*" #N "(%[xb],%[a]), %[v]\n\t"
-#define RTML_W8_CMP(N) "cmpq (%[n" #N "]), %[v]\n\t"
-    asm volatile(RTML_W8_BODY RTML_W8_OPERANDS);
-#undef RTML_W8_LOAD
-#undef RTML_W8_CMP
+    static_assert(offsetof(Node<T>, xoff) == 8 && offsetof(Node<T>, jrel) == 12 && sizeof(Node<T>) == 24);
+    if constexpr (kLaneBytes == 8) RTML_WL_ASM("8", "12", "24", "8", "movq", "cmpq", "%[a]");
+    else RTML_WL_ASM("8", "12", "24", "0", "movq", "cmpq", "%[a]");
   }
-#undef RTML_W8_OPERANDS
-#undef RTML_W8_BODY
-#undef RTML_W8_LANE
-  n[0] = n0, n[1] = n1, n[2] = n2, n[3] = n3, n[4] = n4, n[5] = n5, n[6] = n6, n[7] = n7;
+  static_assert(kLaneBytes == 0 || kLaneBytes == sizeof(T));
+#undef RTML_WL_ASM
+#undef RTML_WL_LANE
+  n[0] = n0, n[1] = n1, n[2] = n2, n[3] = n3, n[4] = n4, n[5] = n5, n[6] = n6, n[7] = n7, n[8] = n8, n[9] = n9, n[10] = n10, n[11] = n11;
 #else
   for (int32_t d = 0; d < depth; ++d)
-    for (int l = 0; l < 8; ++l) n[l] = step<T, false>(n[l], xb + l * kLaneBytes);
+    for (int l = 0; l < kWalkLanes; ++l) n[l] = step<T, false>(n[l], xb + l * kLaneBytes);
 #endif
 }
 
@@ -106,8 +108,8 @@ inline void walk_group(const Node<T>* nodes, int32_t root, int32_t depth, const 
   const Node<T>* n[L];
   const char* xb = reinterpret_cast<const char*>(xg);
   for (int l = 0; l < L; ++l) n[l] = nodes + root;
-  if constexpr (!kNaN && L == 8) {
-    walk8<T, sizeof(T)>(n, depth, xb);
+  if constexpr (!kNaN && L == kWalkLanes) {
+    walk_lanes<T, sizeof(T)>(n, depth, xb);
   } else {
     for (int32_t d = 0; d < depth; ++d)
       for (int l = 0; l < L; ++l) n[l] = step<T, kNaN>(n[l], xb + l * sizeof(T));
@@ -122,8 +124,8 @@ inline void walk_trees(const Node<T>* nodes, const int32_t* roots, int32_t depth
   const Node<T>* n[L];
   const char* xb = reinterpret_cast<const char*>(xg);
   for (int l = 0; l < L; ++l) n[l] = nodes + roots[l];
-  if constexpr (!kNaN && L == 8) {
-    walk8<T, 0>(n, depth, xb);
+  if constexpr (!kNaN && L == kWalkLanes) {
+    walk_lanes<T, 0>(n, depth, xb);
   } else {
     for (int32_t d = 0; d < depth; ++d)
       for (int l = 0; l < L; ++l) n[l] = step<T, kNaN>(n[l], xb);

@@ -24,6 +24,7 @@ struct Gen {
   std::mt19937 rng;
   TreeGraph g;
   int n_feat = 5;
+  int max_mode = 6;  // modes drawn from Leq .. this (3: the ordered tests only)
   double val() {
     std::uniform_int_distribution<int> d(0, 10);
     return kVals[d(rng)];
@@ -53,7 +54,7 @@ struct Gen {
       }
       return i;
     }
-    std::uniform_int_distribution<int> md(0, 6), fd(0, n_feat - 1), coin(0, 3);
+    std::uniform_int_distribution<int> md(0, max_mode), fd(0, n_feat - 1), coin(0, 3);
     g.mode[i] = static_cast<uint8_t>(md(rng));
     g.feature[i] = fd(rng);
     g.value[i] = coin(rng) == 0 ? kNaN : val();
@@ -82,8 +83,9 @@ struct Case {
   ForestInfo info;
 };
 
-Case make_case(uint32_t seed, int n_trees, int depth, int n_targets, int only_target, Agg agg) {
+Case make_case(uint32_t seed, int n_trees, int depth, int n_targets, int only_target, Agg agg, int max_mode = 6) {
   Gen gen{std::mt19937(seed)};
+  gen.max_mode = max_mode;
   std::vector<std::vector<std::pair<int32_t, double>>> w;
   std::vector<std::vector<double>> sets;
   for (int t = 0; t < n_trees; ++t) gen.g.roots.push_back(gen.tree(depth, n_targets, only_target, &w));
@@ -186,7 +188,7 @@ void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
   std::vector<T> ref_s(n * K, 0);
   std::vector<uint8_t> ref_h(n * K, 0);
   naive_acc<T>(c, x.data(), n, cols, 0, f.n_trees(), ref_s.data(), ref_h.data());
-  for (Path path : {Path::Reference, Path::Interleaved, Path::Auto}) {
+  for (Path path : {Path::Reference, Path::Interleaved, Path::QuickScorer, Path::Auto}) {
     std::vector<T> s(n * K, 0);
     std::vector<uint8_t> h(n * K, 0);
     std::vector<T> work(static_cast<size_t>(work_elems(f, n)));
@@ -232,6 +234,106 @@ TEST(TreeKernel, EveryModeFloatAndDoubleAllPaths) {
       }
     }
   }
+}
+
+// Forests of ordered tests only (no EQ / MEMBER chains, which share subtrees) with at most 64
+// leaves a tree have the QuickScorer form; its leaves equal the walk's, in every path.
+TEST(TreeKernel, QuickScorerMatchesTheReference) {
+  uint32_t seed = 500;
+  int qs_forests = 0;
+  for (int targets : {1, 3}) {
+    for (int only : {-1, 1}) {
+      if (targets == 1 && only == 1) continue;
+      for (Agg agg : {Agg::Sum, Agg::Min, Agg::Max}) {
+        for (int64_t n : {4, 16, 17, 47, 100}) {
+          Case c = make_case(seed++, 13, 6, targets, only, agg, 3);
+          Forest<float> f;
+          ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+          ASSERT_TRUE(f.qs.ok);
+          ++qs_forests;
+          check_case<float>(c, n, false, seed);
+          check_case<float>(c, n, true, seed + 1);
+        }
+      }
+    }
+  }
+  EXPECT_GT(qs_forests, 0);
+}
+
+// The AVX-512 kernel against the scalar form of the same algorithm, on the same keys.
+TEST(TreeKernel, QuickScorerVectorEqualsScalar) {
+  if (!qs_available()) GTEST_SKIP() << "this host has no AVX-512 (the scalar form is what runs here)";
+  for (uint32_t seed = 900; seed < 920; ++seed) {
+    Case c = make_case(seed, 9, 6, 1, -1, Agg::Sum, 3);
+    Forest<float> f;
+    ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+    ASSERT_TRUE(f.qs.ok);
+    const int32_t F = std::max(1, f.n_features), NT = f.n_trees();
+    std::vector<float> x = inputs<float>(seed, 16, F, false);
+    std::vector<int32_t> xk(16 * F);
+    for (int r = 0; r < 16; ++r)
+      for (int32_t k = 0; k < F; ++k) xk[k * 16 + r] = key_of(x[r * F + k]);
+    std::vector<uint64_t> bv(16 * NT);
+    std::vector<int32_t> a(16 * NT), b(16 * NT);
+    qs_leaves16(f.qs, F, NT, xk.data(), bv.data(), a.data());
+    qs_leaves16_scalar(f.qs, F, NT, xk.data(), bv.data(), b.data());
+    ASSERT_EQ(a, b) << "seed " << seed;
+  }
+}
+
+// A forest with an EQ chain (shared subtrees) or a tree of more than 64 leaves has no
+// QuickScorer form; the kernel walks it.
+TEST(TreeKernel, QuickScorerFormOnlyForProperSmallTrees) {
+  TreeGraph g;
+  auto node = [&](Mode m, int64_t feat, double v) {
+    g.mode.push_back(static_cast<uint8_t>(m));
+    g.feature.push_back(feat);
+    g.value.push_back(v);
+    g.tchild.push_back(-1);
+    g.fchild.push_back(-1);
+    return static_cast<int32_t>(g.mode.size() - 1);
+  };
+  const int32_t r = node(Mode::Eq, 0, 1.0), a = node(Mode::Leaf, 0, 0), b = node(Mode::Leaf, 0, 0);
+  g.tchild[r] = a, g.fchild[r] = b;
+  g.roots.push_back(r);
+  g.w_begin = {0, 0, 1, 2};
+  g.w_target = {0, 0};
+  g.w_value = {1.0, 2.0};
+  ForestInfo info;
+  Forest<float> f;
+  ASSERT_EQ(build_forest(g, info, &f), "");
+  EXPECT_FALSE(f.qs.ok);
+  g.mode[r] = static_cast<uint8_t>(Mode::Leq);
+  ASSERT_EQ(build_forest(g, info, &f), "");
+  EXPECT_TRUE(f.qs.ok);
+  Forest<double> fd;
+  ASSERT_EQ(build_forest(g, info, &fd), "");
+  EXPECT_FALSE(fd.qs.ok);  // float forests only
+  // 65 leaves: a left-leaning chain.
+  TreeGraph big;
+  std::swap(g, big);
+  int32_t prev = -1;
+  for (int i = 0; i < 64; ++i) {
+    const int32_t br = node(Mode::Leq, 0, i), lf = node(Mode::Leaf, 0, 0);
+    if (prev >= 0) g.fchild[prev] = br;
+    else g.roots.push_back(br);
+    g.tchild[br] = lf;
+    prev = br;
+  }
+  g.fchild[prev] = node(Mode::Leaf, 0, 0);
+  g.w_begin.assign(g.size() + 1, 0);
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (static_cast<Mode>(g.mode[i]) == Mode::Leaf) g.w_target.push_back(0), g.w_value.push_back(1.0 * i);
+    g.w_begin[i + 1] = static_cast<int32_t>(g.w_target.size());
+  }
+  ASSERT_EQ(build_forest(g, info, &f), "");
+  EXPECT_FALSE(f.qs.ok);
+  std::vector<float> work(static_cast<size_t>(work_elems(f, 4)));
+  std::vector<float> xs = {10.5f, -1.0f, 70.0f, 3.0f}, s(4, 0), s_ref(4, 0);
+  std::vector<uint8_t> h(4, 0), h_ref(4, 0);
+  accumulate(f, xs.data(), 4, 1, 0, 1, s.data(), h.data(), work.data());
+  accumulate(f, xs.data(), 4, 1, 0, 1, s_ref.data(), h_ref.data(), work.data(), Path::Reference);
+  EXPECT_EQ(s, s_ref);
 }
 
 TEST(TreeKernel, LayoutIsDepthFirstWithSelfLoopingLeaves) {
