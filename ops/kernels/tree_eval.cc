@@ -125,6 +125,17 @@ void acc_qs(const Forest<T>& f, const T* x, int64_t n, int64_t stride, T* score,
     qs_leaves16(f.qs, F, NT, xk, bv, leaves);
     T* s = score + r0 * K;
     uint8_t* h = has + r0 * K;
+    if constexpr (kOp == Op::Sum && std::is_same_v<T, float>) {
+      if (f.single) {
+        // Lane l sums its trees in tree order from the row's current score, as the reference.
+        alignas(64) float acc[R];
+        const int32_t st = f.single_target;
+        for (int l = 0; l < R; ++l) acc[l] = l < m ? s[l * K + st] : 0.0f;
+        qs_sum16(leaves, NT, lv, acc);
+        for (int64_t l = 0; l < m; ++l) s[l * K + st] = acc[l], h[l * K + st] = 1;
+        continue;
+      }
+    }
     if (f.single && K == 1) {
       for (int32_t t = 0; t < NT; ++t)
         for (int64_t l = 0; l < m; ++l) add<kOp>(s[l], h[l], lv[leaves[t * R + l]]);

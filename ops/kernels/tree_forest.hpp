@@ -84,6 +84,8 @@ struct QsForm {
   std::vector<int32_t> thr;         // threshold keys, descending within a feature
   std::vector<int32_t> tree;        // the node's tree
   std::vector<uint64_t> keep;       // leaves of its tree still possible when the test holds
+  bool narrow = false;              // every tree has at most 32 leaves: keep32 (the vector kernel)
+  std::vector<uint32_t> keep32;
   std::vector<int32_t> first_leaf;  // per tree: leaf number of its bit 0
 };
 
@@ -179,6 +181,8 @@ bool qs_available();
 // Exit leaves of 16 rows: xk holds their keys, feature c of row r at xk[c * 16 + r]; bv is
 // scratch of n_trees * 16 words; leaves[t * 16 + r] receives the leaf number.
 void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int32_t* xk, uint64_t* bv, int32_t* leaves);
+// acc[r] += value[leaves[t * 16 + r]] for every tree t in order (single-target sums).
+void qs_sum16(const int32_t* leaves, int32_t n_trees, const float* value, float* acc);
 // The scalar form, whatever the host (what qs_leaves16 runs without AVX-512).
 void qs_leaves16_scalar(const QsForm& q, int32_t n_features, int32_t n_trees, const int32_t* xk, uint64_t* bv,
                         int32_t* leaves);

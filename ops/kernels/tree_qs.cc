@@ -89,6 +89,13 @@ void build_qs(Forest<T>* fp) {
       q.keep.push_back(~(span << lo));
     }
     std::partial_sum(q.begin.begin(), q.begin.end(), q.begin.begin());
+    q.narrow = true;
+    for (int32_t t = 0; t < NT; ++t) {
+      const int32_t b = f.tree_begin[t], e = t + 1 < NT ? f.tree_begin[t + 1] : N;
+      if (leaves_before[e] - leaves_before[b] > 32) q.narrow = false;
+    }
+    if (q.narrow)
+      for (uint64_t k : q.keep) q.keep32.push_back(static_cast<uint32_t>(k));
     q.ok = true;
     // Measured (bench_trees, Zen 5): a node costs this kernel ~0.13 ns per row, a walk step
     // ~0.68 ns; rows meet most nodes of random trees, so the form pays while there are fewer
@@ -108,19 +115,44 @@ template void build_qs<double>(Forest<double>*);
 RTML_QS_TARGET
 static void qs_leaves16_avx512(const QsForm& q, int32_t n_features, int32_t n_trees, const int32_t* xk, uint64_t* bv,
                                int32_t* leaves) {
+  const int32_t* thr = q.thr.data();
+  const int32_t* tree = q.tree.data();
+  if (q.narrow) {
+    // Trees of at most 32 leaves: a row's leaf set is 32 bits, 16 rows one vector.
+    uint32_t* bw = reinterpret_cast<uint32_t*>(bv);
+    const __m512i ones = _mm512_set1_epi32(-1);
+    for (int32_t t = 0; t < n_trees; ++t) _mm512_storeu_si512(bw + t * 16, ones);
+    const uint32_t* keep = q.keep32.data();
+    for (int32_t c = 0; c < n_features; ++c) {
+      const __m512i xs = _mm512_loadu_si512(xk + c * 16);
+      for (int32_t i = q.begin[c], e = q.begin[c + 1]; i < e; ++i) {
+        const __mmask16 m = _mm512_cmple_epi32_mask(xs, _mm512_set1_epi32(thr[i]));
+        if (!m) break;  // thresholds descend: no later node of this feature holds for any row
+        uint32_t* b = bw + tree[i] * 16;
+        const __m512i b0 = _mm512_loadu_si512(b);
+        _mm512_storeu_si512(b, _mm512_mask_and_epi32(b0, m, b0, _mm512_set1_epi32(static_cast<int>(keep[i]))));
+      }
+    }
+    const __m512i c31 = _mm512_set1_epi32(31);
+    for (int32_t t = 0; t < n_trees; ++t) {
+      const __m512i v = _mm512_loadu_si512(bw + t * 16);
+      const __m512i low = _mm512_and_si512(v, _mm512_sub_epi32(_mm512_setzero_si512(), v));
+      const __m512i tz = _mm512_sub_epi32(c31, _mm512_lzcnt_epi32(low));
+      _mm512_storeu_si512(leaves + t * 16, _mm512_add_epi32(tz, _mm512_set1_epi32(q.first_leaf[t])));
+    }
+    return;
+  }
   const __m512i ones = _mm512_set1_epi64(-1);
   for (int32_t t = 0; t < n_trees; ++t) {
     _mm512_storeu_si512(bv + t * 16, ones);
     _mm512_storeu_si512(bv + t * 16 + 8, ones);
   }
-  const int32_t* thr = q.thr.data();
-  const int32_t* tree = q.tree.data();
   const uint64_t* keep = q.keep.data();
   for (int32_t c = 0; c < n_features; ++c) {
     const __m512i xs = _mm512_loadu_si512(xk + c * 16);
     for (int32_t i = q.begin[c], e = q.begin[c + 1]; i < e; ++i) {
       const __mmask16 m = _mm512_cmple_epi32_mask(xs, _mm512_set1_epi32(thr[i]));
-      if (!m) break;  // thresholds descend: no later node of this feature holds for any row
+      if (!m) break;
       uint64_t* b = bv + tree[i] * 16;
       const __m512i k = _mm512_set1_epi64(static_cast<long long>(keep[i]));
       const __m512i b0 = _mm512_loadu_si512(b), b1 = _mm512_loadu_si512(b + 8);
@@ -140,6 +172,14 @@ static void qs_leaves16_avx512(const QsForm& q, int32_t n_features, int32_t n_tr
                           _mm512_cvtepi64_epi32(_mm512_add_epi64(tz, first)));
     }
   }
+}
+
+RTML_QS_TARGET
+static void qs_sum16_avx512(const int32_t* leaves, int32_t n_trees, const float* value, float* acc) {
+  __m512 s = _mm512_loadu_ps(acc);
+  for (int32_t t = 0; t < n_trees; ++t)
+    s = _mm512_add_ps(s, _mm512_i32gather_ps(_mm512_loadu_si512(leaves + t * 16), value, 4));
+  _mm512_storeu_ps(acc, s);
 }
 #endif
 
@@ -162,6 +202,14 @@ void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int
   if (qs_available()) return qs_leaves16_avx512(q, n_features, n_trees, xk, bv, leaves);
 #endif
   qs_leaves16_scalar(q, n_features, n_trees, xk, bv, leaves);
+}
+
+void qs_sum16(const int32_t* leaves, int32_t n_trees, const float* value, float* acc) {
+#if defined(__x86_64__)
+  if (qs_available()) return qs_sum16_avx512(leaves, n_trees, value, acc);
+#endif
+  for (int32_t t = 0; t < n_trees; ++t)
+    for (int r = 0; r < 16; ++r) acc[r] += value[leaves[t * 16 + r]];
 }
 
 // Scalar form of the same algorithm (tests compare it with the vector one where both run).

@@ -263,11 +263,13 @@ TEST(TreeKernel, QuickScorerMatchesTheReference) {
 // The AVX-512 kernel against the scalar form of the same algorithm, on the same keys.
 TEST(TreeKernel, QuickScorerVectorEqualsScalar) {
   if (!qs_available()) GTEST_SKIP() << "this host has no AVX-512 (the scalar form is what runs here)";
-  for (uint32_t seed = 900; seed < 920; ++seed) {
-    Case c = make_case(seed, 9, 6, 1, -1, Agg::Sum, 3);
+  int narrow = 0, wide = 0;  // both leaf-set widths of the vector kernel must have run
+  for (uint32_t seed = 900; seed < 940; ++seed) {
+    Case c = make_case(seed, 9, seed % 2 ? 4 : 6, 1, -1, Agg::Sum, 3);
     Forest<float> f;
     ASSERT_EQ(build_forest(c.g, c.info, &f), "");
     ASSERT_TRUE(f.qs.ok);
+    (f.qs.narrow ? narrow : wide)++;
     const int32_t F = std::max(1, f.n_features), NT = f.n_trees();
     std::vector<float> x = inputs<float>(seed, 16, F, false);
     std::vector<int32_t> xk(16 * F);
@@ -278,7 +280,15 @@ TEST(TreeKernel, QuickScorerVectorEqualsScalar) {
     qs_leaves16(f.qs, F, NT, xk.data(), bv.data(), a.data());
     qs_leaves16_scalar(f.qs, F, NT, xk.data(), bv.data(), b.data());
     ASSERT_EQ(a, b) << "seed " << seed;
+    // The vector leaf-value sums against plain float sums in tree order.
+    std::vector<float> acc(16, 0.5f), ref(16, 0.5f);
+    qs_sum16(a.data(), NT, f.leaf_value.data(), acc.data());
+    for (int32_t t = 0; t < NT; ++t)
+      for (int r = 0; r < 16; ++r) ref[r] += f.leaf_value[b[t * 16 + r]];
+    ASSERT_EQ(acc, ref) << "seed " << seed;
   }
+  EXPECT_GT(narrow, 0);
+  EXPECT_GT(wide, 0);
 }
 
 // A forest with an EQ chain (shared subtrees) or a tree of more than 64 leaves has no
