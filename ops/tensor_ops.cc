@@ -43,7 +43,7 @@ Status check_tensor_input(LoadCtx& ctx, int i) {
 struct ConcatPlan : PlanData {
   int64_t outer = 0;
   std::vector<size_t> block;  // bytes per outer step, per input
-  size_t out_block = 0;
+  size_t row = 0;             // bytes per outer step of the output (sum of block)
 };
 
 Status concat_load(LoadCtx& ctx) {
@@ -61,16 +61,45 @@ Status concat_load(LoadCtx& ctx) {
   return {};
 }
 
+// One input's blocks of a fixed size into the output rows: the copy inlines (a memcpy call per
+// block of a few bytes cost more than the copy: ColumnTransformer concatenates a handful of
+// columns per row).
+template <size_t B>
+void copy_blocks(const char* src, char* dst, int64_t outer, size_t row) {
+  for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * row, src + o * B, B);
+}
+
 Status concat_run(const KernelCtx& k) {
   const auto& p = k.plan_data<ConcatPlan>();
   char* y = k.out[0].as<char>();
   const int n = k.n_in;
-  for (int64_t o = 0; o < p.outer; ++o)
-    for (int i = 0; i < n; ++i) {
-      const size_t b = p.block[i];
-      if (b) std::memcpy(y, k.in[i].as<const char>() + o * b, b);
-      y += b;
+  if (p.outer == 1 || p.row >= 256) {
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int i = 0; i < n; ++i) {
+        const size_t b = p.block[i];
+        if (b) std::memcpy(y, k.in[i].as<const char>() + o * b, b);
+        y += b;
+      }
+    return {};
+  }
+  size_t off = 0;
+  for (int i = 0; i < n; ++i) {
+    const size_t b = p.block[i];
+    const char* src = k.in[i].as<const char>();
+    char* dst = y + off;
+    off += b;
+    switch (b) {
+      case 0: break;
+      case 4: copy_blocks<4>(src, dst, p.outer, p.row); break;
+      case 8: copy_blocks<8>(src, dst, p.outer, p.row); break;
+      case 12: copy_blocks<12>(src, dst, p.outer, p.row); break;
+      case 16: copy_blocks<16>(src, dst, p.outer, p.row); break;
+      case 24: copy_blocks<24>(src, dst, p.outer, p.row); break;
+      case 32: copy_blocks<32>(src, dst, p.outer, p.row); break;
+      default:
+        for (int64_t o = 0; o < p.outer; ++o) std::memcpy(dst + o * p.row, src + o * b, b);
     }
+  }
   return {};
 }
 
@@ -93,6 +122,7 @@ Status concat_plan(PlanCtx& ctx) {
       if (d != axis && s[d] != s0[d]) return ctx.invalid_input("inputs differ off the axis: " + s0.str() + " and " + s.str());
     out[static_cast<int>(axis)] += s[static_cast<int>(axis)];
     p.block.push_back(static_cast<size_t>(s[static_cast<int>(axis)] * inner) * es);
+    p.row += p.block.back();
   }
   ctx.set_out_shape(0, out);
   ctx.set_kernel(&concat_run);

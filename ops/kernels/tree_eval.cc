@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "ops/kernels/tree_walk.hpp"
@@ -60,29 +61,36 @@ void acc_reference(const Forest<T>& f, const T* x, int64_t n, int64_t stride, in
 // Rows [0, n) regrouped for walk_group: group g (rows g*L .. g*L+L-1, the last row repeated to
 // fill it) is F*L values, feature f of lane l at [f * L + l].
 // Values become keys (key_of) here, once per row and feature.
+// Returns whether a value is NaN (its key is the largest).
 template <class T, int L>
-void regroup(const T* x, int64_t n, int64_t stride, int32_t F, T* out) {
-  Key<T>* ko = reinterpret_cast<Key<T>*>(out);
+bool regroup(const T* x, int64_t n, int64_t stride, int32_t F, T* out) {
+  using K = Key<T>;
+  K* ko = reinterpret_cast<K*>(out);
+  K top = std::numeric_limits<K>::min();
   for (int64_t g0 = 0; g0 < n; g0 += L) {
-    Key<T>* o = ko + g0 * F;
+    K* o = ko + g0 * F;
     for (int l = 0; l < L; ++l) {
       const T* row = x + std::min<int64_t>(g0 + l, n - 1) * stride;
-      for (int32_t c = 0; c < F; ++c) o[c * L + l] = key_of(row[c]);
+      for (int32_t c = 0; c < F; ++c) {
+        const K k = key_of(row[c]);
+        o[c * L + l] = k;
+        top = std::max(top, k);
+      }
     }
   }
+  return top == std::numeric_limits<K>::max();
 }
 
 // Trees outer, rows inner in groups of kGroup: a tree stays in L1 while the rows go through it
 // (the caller passes blocks of rows small enough for that), and each row sums its trees in tree
 // order, as the reference does.
+// Walks rows regrouped into `work` (regroup).
 template <Op kOp, class T, bool kNaN>
-void acc_rows(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has,
-              T* work) {
+void acc_rows(const Forest<T>& f, int64_t n, int32_t t0, int32_t t1, T* score, uint8_t* has, T* work) {
   constexpr int L = kGroup;
   const int32_t K = f.info.n_targets;
   const int32_t F = f.n_features;
   const Node<T>* nodes = f.nodes.data();
-  if (F > 0) regroup<T, L>(x, n, stride, F, work);
   int32_t leaf[L];
   const T* lv = f.leaf_value.data();
   const int32_t* lt = f.leaf_target.data();
@@ -185,22 +193,28 @@ void acc_trees(const Forest<T>& f, const T* x, int32_t t0, int32_t t1, T* score,
 
 template <class T>
 bool has_nan(const T* x, int64_t n, int64_t stride, int32_t cols) {
-  bool any = false;
+  // The largest magnitude's bits (a vectorisable max) above +inf's: a NaN.
+  using K = Key<T>;
+  K worst = 0;
   for (int64_t r = 0; r < n; ++r) {
     const T* row = x + r * stride;
-    for (int32_t c = 0; c < cols; ++c) any |= row[c] != row[c];
+    for (int32_t c = 0; c < cols; ++c) {
+      K b;
+      std::memcpy(&b, row + c, sizeof b);
+      worst = std::max<K>(worst, b & std::numeric_limits<K>::max());
+    }
   }
-  return any;
+  return worst > kInfBits<T>;
 }
 
 template <Op kOp, class T>
 void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has,
             T* work, Path path) {
   if (path == Path::Reference) return acc_reference<kOp>(f, x, n, stride, t0, t1, score, has);
-  const bool nan = has_nan(x, n, stride, f.n_features);
-  // Why n < 4: below that, interleaving trees of one row beats padding groups of rows.
   if (!work) return acc_reference<kOp>(f, x, n, stride, t0, t1, score, has);
+  // Why n < 4: below that, interleaving trees of one row beats padding groups of rows.
   if (n < 4) {
+    const bool nan = has_nan(x, n, stride, f.n_features);
     const int32_t K = f.info.n_targets;
     for (int64_t r = 0; r < n; ++r) {
       if (nan) acc_trees<kOp, T, true>(f, x + r * stride, t0, t1, score + r * K, has + r * K, work);
@@ -208,11 +222,13 @@ void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t
     }
     return;
   }
-  if (std::is_same_v<T, float> && f.qs.ok && !nan && t0 == 0 && t1 == f.n_trees() &&
-      (path == Path::QuickScorer || (path == Path::Auto && f.qs.prefer && qs_available())))
+  if (std::is_same_v<T, float> && f.qs.ok && t0 == 0 && t1 == f.n_trees() &&
+      (path == Path::QuickScorer || (path == Path::Auto && f.qs.prefer && qs_available())) &&
+      !has_nan(x, n, stride, f.n_features))
     return acc_qs<kOp>(f, x, n, stride, score, has, work);
-  if (nan) acc_rows<kOp, T, true>(f, x, n, stride, t0, t1, score, has, work);
-  else acc_rows<kOp, T, false>(f, x, n, stride, t0, t1, score, has, work);
+  const bool nan = f.n_features > 0 && regroup<T, kGroup>(x, n, stride, f.n_features, work);
+  if (nan) acc_rows<kOp, T, true>(f, n, t0, t1, score, has, work);
+  else acc_rows<kOp, T, false>(f, n, t0, t1, score, has, work);
 }
 
 // ---- ONNX Runtime's post transforms -------------------------------------------------------------

@@ -96,14 +96,21 @@ struct QsForm {
 template <class T>
 using Key = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
 
+// The bits of +inf as a key: magnitudes above it are NaN.
+template <class T>
+constexpr Key<T> kInfBits = sizeof(T) == 4 ? Key<T>(0x7f800000) : Key<T>(0x7ff0000000000000LL);
+
+// Integer operations only, so that loops over it vectorise.
 template <class T>
 inline Key<T> key_of(T v) {
   using K = Key<T>;
+  constexpr K kMax = std::numeric_limits<K>::max();
   K b;
-  const T z = v + T(0);  // -0 -> +0
-  std::memcpy(&b, &z, sizeof b);
-  const K k = b ^ ((b >> (8 * sizeof(K) - 1)) & std::numeric_limits<K>::max());
-  return v != v ? std::numeric_limits<K>::max() : k;
+  std::memcpy(&b, &v, sizeof b);
+  const K mag = b & kMax;
+  K k = b ^ ((b >> (8 * sizeof(K) - 1)) & kMax);
+  k = mag == 0 ? K(0) : k;          // -0 reads as +0
+  return mag > kInfBits<T> ? kMax : k;  // NaN: the largest key
 }
 
 template <class T>

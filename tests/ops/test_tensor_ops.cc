@@ -71,6 +71,10 @@ TEST(Concat, EveryAxisAndDtype) {
   }
   std::vector<Tensor> xs = {seq(DType::F32, {3, 0}), seq(DType::F32, {3, 2})};  // zero-size part
   EXPECT_TRUE(run_node("Concat", xs, 1, {A::i64("axis", 1)}, "", 13)[0].same_as(ref_concat(xs, 1)));
+  // Per-row blocks of every size the kernel copies inline (4 .. 32 bytes) and one it does not.
+  xs = {seq(DType::F32, {9, 1}), seq(DType::F32, {9, 2}, 50), seq(DType::F32, {9, 3}, 60), seq(DType::F32, {9, 4}, 70),
+        seq(DType::F32, {9, 6}, 80), seq(DType::F32, {9, 8}, 90), seq(DType::F32, {9, 5}, 99)};
+  EXPECT_TRUE(run_node("Concat", xs, 1, {A::i64("axis", 1)}, "", 13)[0].same_as(ref_concat(xs, 1)));
   std::vector<Tensor> one = {seq(DType::F32, {7})};
   EXPECT_TRUE(run_node("Concat", one, 1, {A::i64("axis", 0)}, "", 13)[0].same_as(one[0]));
 }
