@@ -2,6 +2,8 @@
 // Names exist only at the API boundary and in error messages.
 #pragma once
 
+#include <cstddef>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +16,87 @@ namespace rtml {
 using ValueId = int32_t;
 constexpr ValueId kNoValue = -1;  // an absent optional input/output
 
+// An attribute's list: its own storage, or a view of the model's parsed protobuf, which the Graph
+// keeps alive (Graph::proto_memory). Why: a forest's node attributes are millions of values each;
+// copying them out of the protobuf doubled the memory a load touches and cost a third of a big
+// forest's load time. Read it like a const vector; vec() copies.
+template <class T>
+class AttrList {
+ public:
+  AttrList() = default;
+  AttrList(std::vector<T> v) : own_(std::move(v)) {}  // NOLINT: implicit, as the vector it was
+  static AttrList view(const T* p, size_t n) {
+    AttrList a;
+    a.view_ = p;
+    a.n_ = n;
+    return a;
+  }
+  const T* data() const { return view_ ? view_ : own_.data(); }
+  size_t size() const { return view_ ? n_ : own_.size(); }
+  bool empty() const { return size() == 0; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size(); }
+  const T& operator[](size_t i) const { return data()[i]; }
+  std::vector<T> vec() const { return std::vector<T>(begin(), end()); }
+
+ private:
+  std::vector<T> own_;
+  const T* view_ = nullptr;
+  size_t n_ = 0;
+};
+
+// Strings: protobuf keeps an array of pointers to them, so the view is of that array.
+template <>
+class AttrList<std::string> {
+ public:
+  class iterator {
+   public:
+    using value_type = std::string;
+    using difference_type = std::ptrdiff_t;
+    using reference = const std::string&;
+    using pointer = const std::string*;
+    using iterator_category = std::random_access_iterator_tag;
+    iterator() = default;
+    iterator(const AttrList* l, size_t i) : l_(l), i_(i) {}
+    const std::string& operator*() const { return (*l_)[i_]; }
+    const std::string* operator->() const { return &(*l_)[i_]; }
+    iterator& operator++() { return ++i_, *this; }
+    iterator operator++(int) { iterator t = *this; ++i_; return t; }
+    iterator& operator--() { return --i_, *this; }
+    iterator& operator+=(difference_type d) { return i_ += d, *this; }
+    iterator operator+(difference_type d) const { return iterator(l_, i_ + d); }
+    iterator operator-(difference_type d) const { return iterator(l_, i_ - d); }
+    difference_type operator-(const iterator& o) const { return static_cast<difference_type>(i_) - static_cast<difference_type>(o.i_); }
+    const std::string& operator[](difference_type d) const { return (*l_)[i_ + d]; }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const iterator& o) const { return i_ != o.i_; }
+    bool operator<(const iterator& o) const { return i_ < o.i_; }
+
+   private:
+    const AttrList* l_ = nullptr;
+    size_t i_ = 0;
+  };
+  AttrList() = default;
+  AttrList(std::vector<std::string> v) : own_(std::move(v)) {}  // NOLINT: implicit
+  static AttrList view(const std::string* const* p, size_t n) {
+    AttrList a;
+    a.view_ = p;
+    a.n_ = n;
+    return a;
+  }
+  size_t size() const { return view_ ? n_ : own_.size(); }
+  bool empty() const { return size() == 0; }
+  const std::string& operator[](size_t i) const { return view_ ? *view_[i] : own_[i]; }
+  iterator begin() const { return iterator(this, 0); }
+  iterator end() const { return iterator(this, size()); }
+  std::vector<std::string> vec() const { return std::vector<std::string>(begin(), end()); }
+
+ private:
+  std::vector<std::string> own_;
+  const std::string* const* view_ = nullptr;
+  size_t n_ = 0;
+};
+
 struct Attr {
   enum class Type { Undefined, Float, Int, String, Tensor, Floats, Ints, Strings, Tensors, Graph };
   std::string name;
@@ -22,9 +105,9 @@ struct Attr {
   int64_t i = 0;
   std::string s;
   std::shared_ptr<const Tensor> t;
-  std::vector<float> floats;
-  std::vector<int64_t> ints;
-  std::vector<std::string> strings;
+  AttrList<float> floats;
+  AttrList<int64_t> ints;
+  AttrList<std::string> strings;
   std::vector<std::shared_ptr<const Tensor>> tensors;
 };
 
@@ -91,6 +174,8 @@ struct Graph {
   std::vector<std::pair<std::string, int64_t>> opsets;  // domain ("" = ai.onnx), version
   int64_t ir_version = 0;
   std::string producer;
+  // The parsed protobuf that attribute lists view (AttrList); shared by copies of the graph.
+  std::shared_ptr<void> proto_memory;
 
   int64_t opset(std::string_view domain) const {
     std::string_view d = domain == "ai.onnx" ? std::string_view() : domain;

@@ -1,7 +1,11 @@
 // loader.cc - Model::load: read -> look every op up (one message for all unsupported ones) ->
 // load each node (types, states) -> passes -> planning facts -> the API's view of the graph.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
 #include <set>
 
 #include "engine/model_impl.hpp"
@@ -58,15 +62,15 @@ std::string LoadCtx::attr_string(const char* name, const std::string& def) {
 }
 std::vector<int64_t> LoadCtx::attr_ints(const char* name) {
   const Attr* a = attr(name);
-  return a && check_type(a, Attr::Type::Ints) ? a->ints : std::vector<int64_t>{};
+  return a && check_type(a, Attr::Type::Ints) ? a->ints.vec() : std::vector<int64_t>{};
 }
 std::vector<float> LoadCtx::attr_floats(const char* name) {
   const Attr* a = attr(name);
-  return a && check_type(a, Attr::Type::Floats) ? a->floats : std::vector<float>{};
+  return a && check_type(a, Attr::Type::Floats) ? a->floats.vec() : std::vector<float>{};
 }
 std::vector<std::string> LoadCtx::attr_strings(const char* name) {
   const Attr* a = attr(name);
-  return a && check_type(a, Attr::Type::Strings) ? a->strings : std::vector<std::string>{};
+  return a && check_type(a, Attr::Type::Strings) ? a->strings.vec() : std::vector<std::string>{};
 }
 std::shared_ptr<const Tensor> LoadCtx::attr_tensor(const char* name) {
   const Attr* a = attr(name);
@@ -284,6 +288,10 @@ static Result<std::shared_ptr<const Model>> load_impl(const void* data, size_t s
     impl->outputs.push_back(std::move(io));
   }
   if (Status s = probe_static_plan(*impl); !s.ok()) return s;
+  // Attributes are read only while loading (each op keeps what it needs in its state); the
+  // parsed protobuf their lists view (AttrList) goes now, with them.
+  for (Node& n : g.nodes) n.attrs.list.clear();
+  g.proto_memory.reset();
   return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 
@@ -299,16 +307,31 @@ Result<std::shared_ptr<const Model>> Model::load_bytes(const void* data, size_t 
 }
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const ModelOptions& options) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) return Status(StatusCode::Error, "cannot open model file '" + path + "'");
-  std::streamoff size = f.tellg();
-  if (size < 0) return Status(StatusCode::Error, "cannot read model file '" + path + "'");
-  std::string bytes(static_cast<size_t>(size), '\0');
-  f.seekg(0);
-  if (!f.read(bytes.data(), size)) return Status(StatusCode::Error, "cannot read model file '" + path + "'");
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   if (dir.empty()) dir = "/";
-  return load_bytes(bytes.data(), bytes.size(), options, dir);
+  // The file is mapped, not copied (a big model's bytes are read once, by the parser).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status(StatusCode::Error, "cannot open model file '" + path + "'");
+  struct stat stt {};
+  if (::fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
+    ::close(fd);
+    return Status(StatusCode::Error, "cannot read model file '" + path + "' (not a regular file)");
+  }
+  const size_t size = static_cast<size_t>(stt.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return load_bytes("", 0, options, dir);
+  }
+  int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+  flags |= MAP_POPULATE;  // fault the pages in at once
+#endif
+  void* map = ::mmap(nullptr, size, PROT_READ, flags, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return Status(StatusCode::Error, "cannot map model file '" + path + "'");
+  auto r = load_bytes(map, size, options, dir);
+  ::munmap(map, size);
+  return r;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

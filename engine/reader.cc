@@ -15,6 +15,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include "engine/bigmem.hpp"
 #include "rtml_proto/onnx.pb.h"
 
 namespace rtml {
@@ -286,9 +287,20 @@ struct Reader {
       case AP::FLOAT: a.type = Attr::Type::Float; a.f = ap.f(); break;
       case AP::INT: a.type = Attr::Type::Int; a.i = ap.i(); break;
       case AP::STRING: a.type = Attr::Type::String; a.s = ap.s(); break;
-      case AP::FLOATS: a.type = Attr::Type::Floats; a.floats.assign(ap.floats().begin(), ap.floats().end()); break;
-      case AP::INTS: a.type = Attr::Type::Ints; a.ints.assign(ap.ints().begin(), ap.ints().end()); break;
-      case AP::STRINGS: a.type = Attr::Type::Strings; a.strings.assign(ap.strings().begin(), ap.strings().end()); break;
+      // Big lists (a forest's node attributes: millions of entries) get huge pages (bigmem.hpp).
+      // Lists are views of the parsed protobuf, which the graph keeps (Graph::proto_memory).
+      case AP::FLOATS:
+        a.type = Attr::Type::Floats;
+        a.floats = AttrList<float>::view(ap.floats().data(), static_cast<size_t>(ap.floats_size()));
+        break;
+      case AP::INTS:
+        a.type = Attr::Type::Ints;
+        a.ints = AttrList<int64_t>::view(ap.ints().data(), static_cast<size_t>(ap.ints_size()));
+        break;
+      case AP::STRINGS:
+        a.type = Attr::Type::Strings;
+        a.strings = AttrList<std::string>::view(ap.strings().data(), static_cast<size_t>(ap.strings_size()));
+        break;
       case AP::TENSOR: {
         a.type = Attr::Type::Tensor;
         auto t = std::make_shared<Tensor>();
@@ -465,8 +477,16 @@ Status read_model(const void* data, size_t size, const std::string& base_dir, Gr
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = std::min<size_t>(size + 4096, size_t(256) << 20);
   arena_options.max_block_size = size_t(256) << 20;
-  google::protobuf::Arena arena(arena_options);
-  onnx::ModelProto* m = google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
+  arena_options.block_alloc = [](size_t n) -> void* {
+    void* p = mem::huge_alloc(n);
+    if (!p) throw std::bad_alloc();  // load_bytes reports it
+    return p;
+  };
+  arena_options.block_dealloc = [](void* p, size_t n) { mem::huge_free(p, n); };
+  // Kept by the graph: attribute lists view it (AttrList).
+  auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
+  g->proto_memory = arena;
+  onnx::ModelProto* m = google::protobuf::Arena::CreateMessage<onnx::ModelProto>(arena.get());
   if (!m->ParseFromArray(data, static_cast<int>(size)))
     return Status(StatusCode::InvalidModel, "not an ONNX model: the protobuf does not parse (truncated or another format)");
   Reader r{*g, base_dir, {}};

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "engine/bigmem.hpp"
+
 namespace rtml::trees {
 namespace {
 
@@ -32,19 +34,32 @@ std::string floats_or_tensor(LoadCtx& ctx, const char* name, const char* tensor_
     *out = tensor_doubles(*t);
     return "";
   }
-  for (float f : ctx.attr_floats(name)) out->push_back(f);
+  const Attr* a = ctx.attr(name);
+  if (a && a->type == Attr::Type::Floats) {
+    mem::reserve_huge(*out, a->floats.size());
+    out->assign(a->floats.begin(), a->floats.end());
+  } else {
+    for (float f : ctx.attr_floats(name)) out->push_back(f);
+  }
   return "";
+}
+
+// v = n copies of x, in huge pages when big (a forest's per-node arrays; bigmem.hpp).
+template <class V, class X>
+void huge_assign(V& v, size_t n, X x) {
+  mem::reserve_huge(v, n);
+  v.assign(n, x);
 }
 
 // The attribute's list itself (no copy: forests carry millions of values); the copying accessor
 // when the attribute has another type, so that LoadCtx records the type error.
-const std::vector<int64_t>& ints_ref(LoadCtx& ctx, const char* name, std::vector<int64_t>* keep) {
+const AttrList<int64_t>& ints_ref(LoadCtx& ctx, const char* name, AttrList<int64_t>* keep) {
   const Attr* a = ctx.attr(name);
   if (a && a->type == Attr::Type::Ints) return a->ints;
   *keep = ctx.attr_ints(name);
   return *keep;
 }
-const std::vector<std::string>& strings_ref(LoadCtx& ctx, const char* name, std::vector<std::string>* keep) {
+const AttrList<std::string>& strings_ref(LoadCtx& ctx, const char* name, AttrList<std::string>* keep) {
   const Attr* a = ctx.attr(name);
   if (a && a->type == Attr::Type::Strings) return a->strings;
   *keep = ctx.attr_strings(name);
@@ -52,6 +67,9 @@ const std::vector<std::string>& strings_ref(LoadCtx& ctx, const char* name, std:
 }
 
 bool parse_mode(const std::string& s, Mode* m) {
+  // The two modes of nearly every node first (a forest has millions).
+  if (s.size() == 10 && s == "BRANCH_LEQ") return *m = Mode::Leq, true;
+  if (s.size() == 4 && s == "LEAF") return *m = Mode::Leaf, true;
   static const char* const names[] = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT",
                                       "BRANCH_EQ",  "BRANCH_NEQ", "BRANCH_MEMBER", "LEAF"};
   for (int i = 0; i < 8; ++i)
@@ -77,8 +95,9 @@ bool parse_agg(const std::string& s, Agg* a) {
 // every converter writes: no hashing of millions of nodes), a hash map otherwise.
 class IdMap {
  public:
-  std::string build(const std::vector<int64_t>& tree, const std::vector<int64_t>& node) {
+  std::string build(const AttrList<int64_t>& tree, const AttrList<int64_t>& node) {
     const size_t n = tree.size();
+    mem::reserve_huge(inv_, n);
     inv_.assign(n, -1);
     for (size_t i = 0; i < n;) {
       size_t j = i;
@@ -99,11 +118,15 @@ class IdMap {
         return "node " + std::to_string(node[i]) + " of tree " + std::to_string(tree[i]) + " is defined twice";
     return "";
   }
-  int32_t find(int64_t tree, int64_t node) const {
+  int32_t find(int64_t tree, int64_t node) {
     if (dense_) {
-      auto it = runs_.find(tree);
-      if (it == runs_.end() || node < 0 || node >= it->second.end - it->second.begin) return -1;
-      return inv_[it->second.begin + node];
+      if (tree != last_tree_ || !last_) {  // lookups come tree by tree: one hash lookup a tree
+        auto it = runs_.find(tree);
+        last_tree_ = tree;
+        last_ = it == runs_.end() ? nullptr : &it->second;
+      }
+      if (!last_ || node < 0 || node >= last_->end - last_->begin) return -1;
+      return inv_[last_->begin + node];
     }
     auto it = pairs_.find(Key{tree, node});
     return it == pairs_.end() ? -1 : it->second;
@@ -121,20 +144,24 @@ class IdMap {
     size_t operator()(const Key& k) const { return std::hash<uint64_t>()(static_cast<uint64_t>(k.t) * 1000003u ^ static_cast<uint64_t>(k.n)); }
   };
   bool dense_ = true;
+  int64_t last_tree_ = 0;
+  const Run* last_ = nullptr;
   std::unordered_map<int64_t, Run> runs_;
   std::vector<int32_t> inv_;
   std::unordered_map<Key, int32_t, KeyHash> pairs_;
 };
 
 // Weights (node index, target, value) -> CSR per node in entry order.
-void csr_weights(size_t n, const std::vector<int32_t>& w_node, const std::vector<int64_t>& target,
+void csr_weights(size_t n, const std::vector<int32_t>& w_node, const AttrList<int64_t>& target,
                  const std::vector<double>& value, TreeGraph* g) {
-  g->w_begin.assign(n + 1, 0);
+  huge_assign(g->w_begin, n + 1, 0);
   for (int32_t i : w_node) ++g->w_begin[i + 1];
   for (size_t i = 0; i < n; ++i) g->w_begin[i + 1] += g->w_begin[i];
-  std::vector<int32_t> pos(g->w_begin.begin(), g->w_begin.end() - 1);
-  g->w_target.assign(w_node.size(), 0);
-  g->w_value.assign(w_node.size(), 0);
+  std::vector<int32_t> pos;
+  mem::reserve_huge(pos, n);
+  pos.assign(g->w_begin.begin(), g->w_begin.end() - 1);
+  huge_assign(g->w_target, w_node.size(), 0);
+  huge_assign(g->w_value, w_node.size(), 0.0);
   for (size_t j = 0; j < w_node.size(); ++j) {
     const int32_t p = pos[w_node[j]]++;
     const int64_t t = target[j];
@@ -151,27 +178,29 @@ std::string parse_v3(LoadCtx& ctx, bool classifier, ParsedTrees* out, bool* unsu
   ForestInfo& info = out->info;
   info.kind = classifier ? Kind::Classifier : Kind::Regressor;
 
-  std::vector<int64_t> k1, k2, k3, k4, k5, k6, k7;
-  std::vector<std::string> ks;
-  const std::vector<int64_t>& treeids = ints_ref(ctx, "nodes_treeids", &k1);
-  const std::vector<int64_t>& nodeids = ints_ref(ctx, "nodes_nodeids", &k2);
-  const std::vector<int64_t>& trueids = ints_ref(ctx, "nodes_truenodeids", &k3);
-  const std::vector<int64_t>& falseids = ints_ref(ctx, "nodes_falsenodeids", &k4);
-  const std::vector<std::string>& modes = strings_ref(ctx, "nodes_modes", &ks);
-  g.feature = ctx.attr_ints("nodes_featureids");
-  std::vector<int64_t> mt = ctx.attr_ints("nodes_missing_value_tracks_true");
+  AttrList<int64_t> k1, k2, k3, k4, k5, k6, k7;
+  AttrList<std::string> ks;
+  const AttrList<int64_t>& treeids = ints_ref(ctx, "nodes_treeids", &k1);
+  const AttrList<int64_t>& nodeids = ints_ref(ctx, "nodes_nodeids", &k2);
+  const AttrList<int64_t>& trueids = ints_ref(ctx, "nodes_truenodeids", &k3);
+  const AttrList<int64_t>& falseids = ints_ref(ctx, "nodes_falsenodeids", &k4);
+  const AttrList<std::string>& modes = strings_ref(ctx, "nodes_modes", &ks);
+  AttrList<int64_t> k8, k9;
+  const AttrList<int64_t>& feature = ints_ref(ctx, "nodes_featureids", &k8);
+  const AttrList<int64_t>& mt = ints_ref(ctx, "nodes_missing_value_tracks_true", &k9);
+  mem::reserve_huge(g.feature, feature.size());
+  g.feature.assign(feature.begin(), feature.end());
   if (std::string e = floats_or_tensor(ctx, "nodes_values", "nodes_values_as_tensor", &g.value); !e.empty()) return e;
   const size_t n = treeids.size();
   if (nodeids.size() != n || trueids.size() != n || falseids.size() != n || modes.size() != n ||
       g.feature.size() != n || g.value.size() != n)
     return "the nodes_* attributes must all have one value per node";
-  if (!mt.empty()) mt.resize(n, 0);  // ONNX Runtime reads it only where present
   if (n >= static_cast<size_t>(INT32_MAX / 4)) return "too many nodes";
 
   const char* p = classifier ? "class_" : "target_";
-  const std::vector<int64_t>& w_tree = ints_ref(ctx, (std::string(p) + "treeids").c_str(), &k5);
-  const std::vector<int64_t>& w_node = ints_ref(ctx, (std::string(p) + "nodeids").c_str(), &k6);
-  const std::vector<int64_t>& w_ids = ints_ref(ctx, (std::string(p) + "ids").c_str(), &k7);
+  const AttrList<int64_t>& w_tree = ints_ref(ctx, (std::string(p) + "treeids").c_str(), &k5);
+  const AttrList<int64_t>& w_node = ints_ref(ctx, (std::string(p) + "nodeids").c_str(), &k6);
+  const AttrList<int64_t>& w_ids = ints_ref(ctx, (std::string(p) + "ids").c_str(), &k7);
   std::vector<double> w_val;
   if (std::string e = floats_or_tensor(ctx, (std::string(p) + "weights").c_str(),
                                        (std::string(p) + "weights_as_tensor").c_str(), &w_val);
@@ -215,19 +244,22 @@ std::string parse_v3(LoadCtx& ctx, bool classifier, ParsedTrees* out, bool* unsu
     if (!parse_agg(agg, &info.agg)) return "unknown aggregate_function '" + agg + "'";
   }
 
-  g.mode.resize(n);
+  huge_assign(g.mode, n, uint8_t{0});
   for (size_t i = 0; i < n; ++i) {
     Mode m;
     if (!parse_mode(modes[i], &m) || m == Mode::Member) return "unknown node mode '" + modes[i] + "'";
     g.mode[i] = static_cast<uint8_t>(m);
   }
-  g.missing_true.assign(mt.size(), 0);
-  for (size_t i = 0; i < mt.size(); ++i) g.missing_true[i] = mt[i] == 1;  // ONNX Runtime: only 1 means true
+  // ONNX Runtime reads it only where present (missing entries: false); only 1 means true.
+  if (!mt.empty()) {
+    huge_assign(g.missing_true, n, uint8_t{0});
+    for (size_t i = 0; i < mt.size() && i < n; ++i) g.missing_true[i] = mt[i] == 1;
+  }
 
   IdMap ids;
   if (std::string e = ids.build(treeids, nodeids); !e.empty()) return e;
-  g.tchild.assign(n, -1);
-  g.fchild.assign(n, -1);
+  huge_assign(g.tchild, n, -1);
+  huge_assign(g.fchild, n, -1);
   for (size_t i = 0; i < n; ++i) {
     if (i == 0 || treeids[i] != treeids[i - 1]) g.roots.push_back(static_cast<int32_t>(i));
     if (static_cast<Mode>(g.mode[i]) == Mode::Leaf) continue;
@@ -239,7 +271,8 @@ std::string parse_v3(LoadCtx& ctx, bool classifier, ParsedTrees* out, bool* unsu
     g.tchild[i] = t;
     g.fchild[i] = f;
   }
-  std::vector<int32_t> w_index(w_tree.size());
+  std::vector<int32_t> w_index;
+  huge_assign(w_index, w_tree.size(), 0);
   for (size_t j = 0; j < w_tree.size(); ++j) {
     w_index[j] = ids.find(w_tree[j], w_node[j]);
     if (w_index[j] < 0)

@@ -29,7 +29,7 @@ bool is_ml(const Node& n, const char* op) {
 }
 bool is_linear(const Node& n) { return is_ml(n, "LinearClassifier") || is_ml(n, "LinearRegressor"); }
 
-const std::vector<float>* floats_attr(const Node& n, const char* name) {
+const AttrList<float>* floats_attr(const Node& n, const char* name) {
   const Attr* a = n.attrs.find(name);
   return a && a->type == Attr::Type::Floats ? &a->floats : nullptr;
 }
@@ -70,8 +70,8 @@ bool fold_scaler(Graph& g, const PassCtx& ctx, size_t li, const std::vector<int>
   const int64_t C = linear_rows(lin);
   if (!coef || C <= 0 || coef->size() % C != 0) return false;
   const int64_t F = static_cast<int64_t>(coef->size()) / C;
-  std::vector<float> s = floats_attr(sc, "scale") ? *floats_attr(sc, "scale") : std::vector<float>();
-  std::vector<float> o = floats_attr(sc, "offset") ? *floats_attr(sc, "offset") : std::vector<float>();
+  std::vector<float> s = floats_attr(sc, "scale") ? floats_attr(sc, "scale")->vec() : std::vector<float>();
+  std::vector<float> o = floats_attr(sc, "offset") ? floats_attr(sc, "offset")->vec() : std::vector<float>();
   if (s.empty()) s.assign(o.size(), 1.f);
   if (o.empty()) o.assign(s.size(), 0.f);
   if (s.size() != o.size() || s.empty()) return false;
@@ -81,7 +81,7 @@ bool fold_scaler(Graph& g, const PassCtx& ctx, size_t li, const std::vector<int>
   const auto* icpt = floats_attr(lin, "intercepts");
   const bool has_icpt = icpt && static_cast<int64_t>(icpt->size()) == C;
   if (icpt && !icpt->empty() && !has_icpt) return false;
-  if (has_icpt) b = *icpt;
+  if (has_icpt) b = icpt->vec();
   std::vector<float> w2(coef->size()), b2(C);
   for (int64_t c = 0; c < C; ++c) {
     double shift = 0, bound = 0;

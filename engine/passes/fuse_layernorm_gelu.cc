@@ -203,7 +203,7 @@ bool match_gelu(const Matcher& m, int i, Rewrite* rw) {
 int trailing_axes(const Matcher& m, const Node& n, ValueId x) {
   if (const Attr* kd = n.attrs.find("keepdims"); kd && kd->i != 1) return 0;
   std::vector<int64_t> axes;
-  if (const Attr* a = n.attrs.find("axes")) axes = a->ints;
+  if (const Attr* a = n.attrs.find("axes")) axes = a->ints.vec();
   else if (n.inputs.size() > 1 && m.g.is_constant(n.inputs[1])) {
     const Tensor& t = *m.g.values[n.inputs[1]].constant;
     if (t.dtype() != DType::I64) return 0;

@@ -2,6 +2,8 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/bigmem.hpp"
+
 #include "ops/kernels/tree_forest.hpp"
 
 namespace rtml::trees {
@@ -91,9 +93,20 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
   f.single_target = single ? single_target : 0;
   f.one_weight = single || one_weight;
   if (!single) f.w_begin.push_back(0);
+  size_t n_leaf_nodes = 0;
+  for (size_t i = 0; i < n; ++i) n_leaf_nodes += static_cast<Mode>(g.mode[i]) == Mode::Leaf;
+  if (f.one_weight) {
+    mem::reserve_huge(f.leaf_value, n_leaf_nodes);
+    mem::reserve_huge(f.leaf_target, n_leaf_nodes);
+  }
+  if (!single) {
+    mem::reserve_huge(f.w_begin, n_leaf_nodes + 1);
+    mem::reserve_huge(f.w_target, g.w_target.size());
+    mem::reserve_huge(f.w_value, g.w_value.size());
+  }
 
   const size_t cap = 4 * (n + g.members.size()) + 64;
-  f.nodes.reserve(n + n / 8 + 16);
+  mem::reserve_huge(f.nodes, n + n / 8 + 16);
   std::vector<Item> stack;
   std::vector<int32_t> patches;
   const T inf = std::numeric_limits<T>::infinity();

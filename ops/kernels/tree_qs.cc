@@ -31,6 +31,10 @@ void build_qs(Forest<T>* fp) {
     const int32_t NT = f.n_trees();
     const int32_t N = static_cast<int32_t>(f.nodes.size());
     if (NT == 0 || f.n_features <= 0) return;
+    for (int32_t t = 0; t < NT; ++t) {  // cheap refusal first: big forests have big trees
+      const int32_t b = f.tree_begin[t], e = t + 1 < NT ? f.tree_begin[t + 1] : N;
+      if (e - b > 127) return;  // a proper tree of at most 64 leaves has at most 127 nodes
+    }
     // Proper trees only: every branch's jump target is exactly the end of its fall-through
     // subtree (EQ/NEQ/MEMBER chains share subtrees and do not qualify), at most 64 leaves a tree.
     std::vector<int32_t> size(static_cast<size_t>(N), 0), leaves_before(static_cast<size_t>(N) + 1, 0);
