@@ -2,10 +2,14 @@
 // against a single-threaded reference; and Sessions with a thread pool of 2.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
+#include <vector>
 
 #include "tests/util/model_builder.hpp"
 #include "tests/util/test_env.hpp"
+#include "engine/op.hpp"
 
 using namespace rtml;
 using namespace rtml::test;
@@ -79,4 +83,22 @@ TEST(Threads, RealModelFromEightThreads) {
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// The pool itself: back-to-back jobs (workers still spinning from the last one), jobs after a
+// pause (workers asleep), every size of job; each index is visited exactly once per job.
+TEST(Threads, PoolCoversEveryIndexOnceAcrossSpinAndSleep) {
+  for (int threads : {2, 3, 4}) {
+    rtml::ThreadPool pool(threads);
+    std::vector<std::atomic<int>> hits(257);
+    for (int job = 0; job < 400; ++job) {
+      const int64_t n = 1 + (job * 37) % 257;
+      for (int64_t i = 0; i < n; ++i) hits[i].store(0);
+      pool.parallel_for(n, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "threads " << threads << " job " << job << " index " << i;
+      if (job % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // past the spin: workers sleep
+    }
+  }
 }
