@@ -287,7 +287,6 @@ struct Reader {
       case AP::FLOAT: a.type = Attr::Type::Float; a.f = ap.f(); break;
       case AP::INT: a.type = Attr::Type::Int; a.i = ap.i(); break;
       case AP::STRING: a.type = Attr::Type::String; a.s = ap.s(); break;
-      // Big lists (a forest's node attributes: millions of entries) get huge pages (bigmem.hpp).
       // Lists are views of the parsed protobuf, which the graph keeps (Graph::proto_memory).
       case AP::FLOATS:
         a.type = Attr::Type::Floats;

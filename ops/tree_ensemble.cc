@@ -167,8 +167,8 @@ Status plan_forest(PlanCtx& ctx, const TreeState& st, const Forest<T>& f) {
   auto& p = ctx.make_data<TreePlan>();
   p.rows = N;
   p.cols = C;
-  // Why ~16 KB: the block's rows stay in L1 next to the tree being walked; 8..256 rows, a multiple
-  // of both kernels' row groups.
+  // Why ~16 KB: the block's rows stay in L1 next to the tree being walked; a multiple of both
+  // kernels' row groups (kBlockRows), at least one.
   int64_t b = (16 * 1024) / std::max<int64_t>(1, C * static_cast<int64_t>(sizeof(T)));
   b = std::clamp<int64_t>(b, 8, 256);
   b = std::min<int64_t>(b, std::max<int64_t>(8, 32768 / K));
