@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+
+#if defined(__x86_64__)
+#include <immintrin.h>  // the AVX-512 masked edge loads/stores (used only in the AVX-512 instantiation)
+#endif
 
 #include <xsimd/xsimd.hpp>
 
@@ -117,22 +122,56 @@ struct Kernel {
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) store(acc[r][v], cc + r * ldc + v * L, row0 + r, col + v * L, alpha, load_c, ep);
     } else {
+      // The bottom/right edge: rows < mr, columns < nr; a partial vector goes through a buffer
+      // (the epilogue stays vectorised: N = 10 outputs make every tile an edge tile). The
+      // accumulators go through t with constant indices so that they stay in registers above.
       alignas(64) float t[R][NV * L];
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v].store_aligned(&t[r][v * L]);
-      const int w = std::min(NV * L, nr - c0);
       for (int r = 0; r < mr; ++r)
-        for (int j = 0; j < w; ++j) {
-          float v = t[r][j] * alpha;
-          float* dst = cc + r * ldc + j;
-          if (load_c) v += *dst;
-          if (ep) {
-            if (ep->bias) v += ep->bias_per_row ? ep->bias[row0 + r] : ep->bias[col + j];
-            v = act_scalar(*ep, v);
-          }
-          *dst = v;
+        for (int v = 0; v < NV; ++v) {
+          const int w = std::min(L, nr - c0 - v * L);
+          if (w <= 0) break;
+          const V a = V::load_aligned(&t[r][v * L]);
+          if (w == L) store(a, cc + r * ldc + v * L, row0 + r, col + v * L, alpha, load_c, ep);
+          else store_partial(a, w, cc + r * ldc + v * L, row0 + r, col + v * L, alpha, load_c, ep);
         }
     }
+  }
+
+  // The first w (< L) floats at p, the other lanes 0 / only the first w lanes stored: AVX-512
+  // masks, a buffer elsewhere (a copy through memory there, and rarer: AVX2 edges are narrower).
+  static V load_first(const float* p, int w) {
+#if defined(__x86_64__)
+    if constexpr (L == 16 && std::is_base_of_v<xsimd::avx512f, Arch>)
+      return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << w) - 1), p);
+#endif
+    alignas(64) float t[L] = {};
+    for (int j = 0; j < w; ++j) t[j] = p[j];
+    return V::load_aligned(t);
+  }
+  static void store_first(V v, float* p, int w) {
+#if defined(__x86_64__)
+    if constexpr (L == 16 && std::is_base_of_v<xsimd::avx512f, Arch>)
+      return _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << w) - 1), v);
+#endif
+    alignas(64) float t[L];
+    v.store_aligned(t);
+    for (int j = 0; j < w; ++j) p[j] = t[j];
+  }
+
+  // store() for the first w (< L) values of a vector.
+  static void store_partial(V acc, int w, float* c, int64_t row, int64_t col, float alpha, bool load_c,
+                            const Epilogue* ep) {
+    V v = acc * V(alpha);
+    if (load_c) v += load_first(c, w);
+    if (ep) {
+      if (ep->bias) v += ep->bias_per_row ? V(ep->bias[row]) : load_first(ep->bias + col, w);
+      v = act(*ep, v);
+    }
+    store_first(v, c, w);
   }
 
   template <int R, int NV>
