@@ -3,8 +3,11 @@
 //   build/bench/bench_gemm --benchmark_min_time=0.2
 //
 // BM_PeakFma runs first: independent AVX2 FMAs (2 per cycle x 8 lanes x 2 flops is the peak this
-// measures). Each GEMM reports GFLOPS and `peak_frac` = its GFLOPS / the best peak so far in this
-// run. Rates are per second of thread CPU time (the machine is shared).
+// measures); BM_PeakFma512 the same with zmm registers (16 lanes) where the host has AVX-512.
+// Each GEMM reports GFLOPS and `peak_frac` = its GFLOPS / the best peak so far in this run of the
+// ISA the GEMM used (BM_Gemm*: the one sgemm picks, AVX-512 on such hosts; BM_GemmPackedAvx2:
+// the AVX2 kernel forced, against the AVX2 peak). Rates are per second of thread CPU time (the
+// machine is shared).
 // "packed" = B packed once beforehand (a model's weights); "raw" = both operands packed per call.
 #include <benchmark/benchmark.h>
 
@@ -17,7 +20,8 @@
 
 namespace {
 
-double g_peak_gflops = 0;
+double g_peak_gflops = 0;      // AVX2 (ymm) FMA peak
+double g_peak512_gflops = 0;   // AVX-512 (zmm) FMA peak
 
 // Thread CPU seconds: the machine is shared, so rates are per second of CPU this thread got (the
 // peak and the GEMMs measured the same way).
@@ -68,6 +72,46 @@ void BM_PeakFma(benchmark::State& state) {
   state.counters["GFLOPS"] = gflops;
 }
 
+// The same 12 chains on zmm0-zmm11: 12 x 16 lanes x 2 flops per iteration. (Inline asm: this file
+// is not compiled with -mavx512f; the instructions only run after the CPUID check.)
+float fma_loop512(int64_t iters) {
+  float out[16];
+  asm volatile(
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n vpxord %%zmm1, %%zmm1, %%zmm1\n vpxord %%zmm2, %%zmm2, %%zmm2\n"
+      "vpxord %%zmm3, %%zmm3, %%zmm3\n vpxord %%zmm4, %%zmm4, %%zmm4\n vpxord %%zmm5, %%zmm5, %%zmm5\n"
+      "vpxord %%zmm6, %%zmm6, %%zmm6\n vpxord %%zmm7, %%zmm7, %%zmm7\n vpxord %%zmm8, %%zmm8, %%zmm8\n"
+      "vpxord %%zmm9, %%zmm9, %%zmm9\n vpxord %%zmm10, %%zmm10, %%zmm10\n vpxord %%zmm11, %%zmm11, %%zmm11\n"
+      "vpxord %%zmm12, %%zmm12, %%zmm12\n vpxord %%zmm13, %%zmm13, %%zmm13\n"
+      "1:\n"
+      "vfmadd231ps %%zmm12, %%zmm13, %%zmm0\n vfmadd231ps %%zmm12, %%zmm13, %%zmm1\n"
+      "vfmadd231ps %%zmm12, %%zmm13, %%zmm2\n vfmadd231ps %%zmm12, %%zmm13, %%zmm3\n"
+      "vfmadd231ps %%zmm12, %%zmm13, %%zmm4\n vfmadd231ps %%zmm12, %%zmm13, %%zmm5\n"
+      "vfmadd231ps %%zmm12, %%zmm13, %%zmm6\n vfmadd231ps %%zmm12, %%zmm13, %%zmm7\n"
+      "vfmadd231ps %%zmm12, %%zmm13, %%zmm8\n vfmadd231ps %%zmm12, %%zmm13, %%zmm9\n"
+      "vfmadd231ps %%zmm12, %%zmm13, %%zmm10\n vfmadd231ps %%zmm12, %%zmm13, %%zmm11\n"
+      "dec %0\n jnz 1b\n"
+      "vaddps %%zmm1, %%zmm0, %%zmm0\n vmovups %%zmm0, (%1)\n vzeroupper\n"
+      : "+r"(iters)
+      : "r"(out)
+      : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13");
+  return out[0];
+}
+
+void BM_PeakFma512(benchmark::State& state) {
+  if (!rtml::gemm::isa_available(rtml::gemm::Isa::Avx512)) {
+    state.SkipWithError("no AVX-512 (or RTML_ISA forbids it)");
+    return;
+  }
+  const int64_t iters = 100000;
+  const double t0 = cpu_now();
+  for (auto _ : state) benchmark::DoNotOptimize(fma_loop512(iters));
+  const double s = cpu_now() - t0;
+  const double gflops = static_cast<double>(iters) * 12 * 16 * 2 * state.iterations() / s * 1e-9;
+  g_peak512_gflops = std::max(g_peak512_gflops, gflops);
+  state.counters["GFLOPS"] = gflops;
+}
+
 struct Problem {
   std::vector<float> a, b, packed_b, c, ws;
   rtml::gemm::Args g;
@@ -85,33 +129,44 @@ struct Problem {
   }
 };
 
-void run_gemm(benchmark::State& state, bool packed) {
+// isa: the kernel to time (best_isa() is what sgemm uses).
+void run_gemm(benchmark::State& state, bool packed, rtml::gemm::Isa isa) {
+  if (!rtml::gemm::isa_available(isa)) {
+    state.SkipWithError("ISA not available on this host");
+    return;
+  }
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   Problem p(M, N, K, packed);
   const double t0 = cpu_now();
   for (auto _ : state) {
-    rtml::gemm::sgemm(p.g, p.ws.data(), nullptr, 1);
+    rtml::gemm::sgemm_isa(isa, p.g, p.ws.data());
     benchmark::ClobberMemory();
   }
   const double s = cpu_now() - t0;
   const double gflops = 2.0 * M * N * K * state.iterations() / s * 1e-9;
   state.counters["GFLOPS"] = gflops;
-  if (g_peak_gflops > 0) state.counters["peak_frac"] = gflops / g_peak_gflops;
+  const double peak = isa == rtml::gemm::Isa::Avx512 ? g_peak512_gflops : g_peak_gflops;
+  if (peak > 0) state.counters["peak_frac"] = gflops / peak;
 }
 
-void BM_GemmPacked(benchmark::State& state) { run_gemm(state, true); }
-void BM_GemmRaw(benchmark::State& state) { run_gemm(state, false); }
+void BM_GemmPacked(benchmark::State& state) { run_gemm(state, true, rtml::gemm::best_isa()); }
+void BM_GemmRaw(benchmark::State& state) { run_gemm(state, false, rtml::gemm::best_isa()); }
+void BM_GemmPackedAvx2(benchmark::State& state) { run_gemm(state, true, rtml::gemm::Isa::Avx2); }
 
 }  // namespace
 
 // Peak first, then the GEMMs (Google Benchmark keeps registration order).
 BENCHMARK(BM_PeakFma)->Repetitions(3)->ReportAggregatesOnly(false);
+BENCHMARK(BM_PeakFma512)->Repetitions(3)->ReportAggregatesOnly(false);
 BENCHMARK(BM_GemmPacked)->Args({64, 64, 64})->Args({128, 128, 128})->Args({256, 256, 256})->Args({512, 512, 512})
     ->Args({1, 128, 64})->Args({1, 64, 128})->Args({256, 128, 64})->Args({256, 64, 128});
 BENCHMARK(BM_GemmRaw)->Args({64, 64, 64})->Args({128, 128, 128})->Args({256, 256, 256})->Args({512, 512, 512})
     ;
+BENCHMARK(BM_GemmPackedAvx2)->Args({128, 128, 128})->Args({256, 256, 256})->Args({512, 512, 512})
+    ->Args({256, 128, 64})->Args({256, 64, 128});
 // The peak again at the end: g_peak_gflops is the best of all its runs; see the last peak_frac
 // line printed for the reference.
 BENCHMARK(BM_PeakFma)->Name("BM_PeakFma_end");
+BENCHMARK(BM_PeakFma512)->Name("BM_PeakFma512_end");
 
 BENCHMARK_MAIN();

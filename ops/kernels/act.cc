@@ -52,11 +52,17 @@ std::vector<ActKernels> act_f32_variants() {
 #ifdef RTML_HAVE_AVX2_KERNELS
   if (host_has_avx2()) v.push_back({"avx2", act_f32_avx2, prelu_f32_avx2});
 #endif
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (isa::avx512()) v.push_back({"avx512", act_f32_avx512, prelu_f32_avx512});
+#endif
   return v;
 }
 
 const ActKernels& act_f32() {
   static const ActKernels best = [] {
+#ifdef RTML_HAVE_AVX512_KERNELS
+    if (isa::avx512()) return ActKernels{"avx512", act_f32_avx512, prelu_f32_avx512};
+#endif
 #ifdef RTML_HAVE_AVX2_KERNELS
     if (host_has_avx2()) return ActKernels{"avx2", act_f32_avx2, prelu_f32_avx2};
 #endif

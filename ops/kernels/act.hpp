@@ -52,6 +52,8 @@ void prelu_f32_sse2(const float*, const float*, float*, int64_t);
 #ifdef RTML_HAVE_AVX2_KERNELS
 void act_f32_avx2(ActKind, const ActParams&, const float*, float*, int64_t);
 void prelu_f32_avx2(const float*, const float*, float*, int64_t);
+void act_f32_avx512(ActKind, const ActParams&, const float*, float*, int64_t);
+void prelu_f32_avx512(const float*, const float*, float*, int64_t);
 #endif
 
 }  // namespace rtml::kernels

@@ -3,6 +3,9 @@
 // once per row), so they have no bounds tests and the compiler vectorises the stride-1 case.
 #include "ops/kernels/conv.hpp"
 
+#include "ops/kernels/conv_copy_simd.hpp"
+#include "ops/kernels/isa.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -80,18 +83,34 @@ void col2im_add(const float* col, int64_t C, const Geom& g, float* y) {
         }
 }
 
-void pad_input(const float* x, int64_t C, const Geom& g, float* xp) {
-  const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2);
-  const int64_t total = padded_floats(g, C);
-  for (int64_t i = 0; i < total; ++i) xp[i] = 0.0f;
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t d = 0; d < g.in[0]; ++d)
-      for (int64_t h = 0; h < g.in[1]; ++h) {
-        const float* src = x + ((c * g.in[0] + d) * g.in[1] + h) * g.in[2];
-        float* dst = xp + ((c * Dp + d + g.pb[0]) * Hp + h + g.pb[1]) * Wp + g.pb[2];
-        for (int64_t w = 0; w < g.in[2]; ++w) dst[w] = src[w];
-      }
+#ifdef RTML_HAVE_AVX512_KERNELS
+void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp);
+void compact_wide_avx512(const float* wide, int64_t M, const Geom& g, float* y);
+#endif
+
+void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp) {
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (isa == CopyIsa::Avx512) return pad_input_avx512(x, C, g, xp);
+#endif
+  (void)isa;
+  detail::pad_input<xsimd::default_arch>(x, C, g, xp);
 }
+
+void compact_wide_isa(CopyIsa isa, const float* wide, int64_t M, const Geom& g, float* y) {
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (isa == CopyIsa::Avx512) return compact_wide_avx512(wide, M, g, y);
+#endif
+  (void)isa;
+  detail::compact_wide<xsimd::default_arch>(wide, M, g, y);
+}
+
+bool copy_isa_available(CopyIsa isa) { return isa == CopyIsa::Portable || isa::avx512(); }
+
+namespace {
+const CopyIsa kCopyBest = isa::avx512() ? CopyIsa::Avx512 : CopyIsa::Portable;
+}  // namespace
+
+void pad_input(const float* x, int64_t C, const Geom& g, float* xp) { pad_input_isa(kCopyBest, x, C, g, xp); }
 
 void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {
   const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), n = wide_cols(g);
@@ -103,13 +122,7 @@ void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {
 }
 
 void compact_wide(const float* wide, int64_t M, const Geom& g, float* y) {
-  const int64_t Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), nw = wide_cols(g);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t od = 0; od < g.out[0]; ++od)
-      for (int64_t oh = 0; oh < g.out[1]; ++oh, y += g.out[2]) {
-        const float* src = wide + m * nw + (od * Hp + oh) * Wp;
-        for (int64_t ow = 0; ow < g.out[2]; ++ow) y[ow] = src[ow];
-      }
+  compact_wide_isa(kCopyBest, wide, M, g, y);
 }
 
 void direct(const float* x, int64_t C, const float* w, int64_t M, int64_t group, const float* bias, const Geom& g,

@@ -49,6 +49,11 @@ inline int64_t padded_floats(const Geom& g, int64_t C) {
 void pad_input(const float* x, int64_t C, const Geom& g, float* xp);
 void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col);
 void compact_wide(const float* wide, int64_t M, const Geom& g, float* y);
+// The two above per ISA, for tests (pad_input / compact_wide use the best one).
+enum class CopyIsa { Portable, Avx512 };
+bool copy_isa_available(CopyIsa isa);
+void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp);
+void compact_wide_isa(CopyIsa isa, const float* wide, int64_t M, const Geom& g, float* y);
 
 // Direct convolution of one image: x [C][in], w [M][C/group][k], y [M][out] = act(conv + bias).
 void direct(const float* x, int64_t C, const float* w, int64_t M, int64_t group, const float* bias, const Geom& g,

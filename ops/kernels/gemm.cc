@@ -12,6 +12,10 @@ namespace rtml::gemm {
 void range_avx2(const Args& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* ws);
 void epilogue_avx2(const Epilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t m1, int64_t N);
 #endif
+#ifdef RTML_HAVE_AVX512_KERNELS
+void range_avx512(const Args& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* ws);
+void epilogue_avx512(const Epilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t m1, int64_t N);
+#endif
 
 namespace {
 
@@ -48,11 +52,20 @@ RangeFn range_fn(Isa isa) {
 #else
       return range_portable;
 #endif
+    case Isa::Avx512:
+#ifdef RTML_HAVE_AVX512_KERNELS
+      return range_avx512;
+#else
+      return range_fn(Isa::Avx2);
+#endif
   }
   return range_portable;
 }
 
 const Isa kBest = [] {
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (isa::avx512()) return Isa::Avx512;
+#endif
 #ifdef RTML_HAVE_AVX2_KERNELS
   if (isa::avx2_fma()) return Isa::Avx2;
 #endif
@@ -64,8 +77,13 @@ const Isa kBest = [] {
 Isa best_isa() { return kBest; }
 
 bool isa_available(Isa isa) {
-  if (isa != Isa::Avx2) return true;
-  return kBest == Isa::Avx2;
+  switch (isa) {
+    case Isa::Scalar:
+    case Isa::Portable: return true;
+    case Isa::Avx2: return kBest == Isa::Avx2 || kBest == Isa::Avx512;
+    case Isa::Avx512: return kBest == Isa::Avx512;
+  }
+  return false;
 }
 
 void pack_b(const float* b, int64_t rs, int64_t cs, int64_t K, int64_t N, float* out) {
@@ -128,6 +146,9 @@ void sgemm(const Args& g, float* scratch, ThreadPool* pool, int threads) {
 
 void apply_epilogue(const Epilogue& ep, float* c, int64_t ldc, int64_t m0, int64_t m1, int64_t N) {
   if (!ep.bias && ep.act == Act::None) return;
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (kBest == Isa::Avx512) return epilogue_avx512(ep, c, ldc, m0, m1, N);
+#endif
 #ifdef RTML_HAVE_AVX2_KERNELS
   if (kBest == Isa::Avx2) return epilogue_avx2(ep, c, ldc, m0, m1, N);
 #endif

@@ -26,8 +26,9 @@ class ThreadPool;
 
 namespace rtml::gemm {
 
-// Micro-tile: MR rows x NR columns of C live in registers. 6 x 16 = 12 AVX2 accumulators + 2 B
-// vectors + 1 broadcast A value = 15 of the 16 ymm registers.
+// Panel sizes of the packed layouts. The AVX2 micro-tile is MR rows x NR columns: 6 x 16 = 12 ymm
+// accumulators + 2 B vectors + 1 broadcast A value = 15 of the 16 ymm registers. The AVX-512
+// micro-tile reads four B panels side by side (6 x 64, see gemm_impl.hpp).
 constexpr int MR = 6;
 constexpr int NR = 16;
 
@@ -75,9 +76,9 @@ int threads_for(const Args& g, int max_threads);
 void sgemm(const Args& g, float* scratch, ThreadPool* pool, int threads = 1);
 
 // Variants, for tests and benchmarks: the scalar reference (operands must be unpacked), the
-// portable build (baseline SIMD of the compiler target) and AVX2+FMA (when compiled in and the
-// processor has it).
-enum class Isa { Scalar, Portable, Avx2 };
+// portable build (baseline SIMD of the compiler target), AVX2+FMA and AVX-512 (when compiled in
+// and the processor has it; RTML_ISA=avx2 hides AVX-512, RTML_ISA=portable both).
+enum class Isa { Scalar, Portable, Avx2, Avx512 };
 Isa best_isa();
 bool isa_available(Isa isa);
 void sgemm_isa(Isa isa, const Args& g, float* scratch);  // single thread

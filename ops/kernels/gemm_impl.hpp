@@ -1,10 +1,15 @@
-// gemm_impl.hpp - the fp32 GEMM written once on the xsimd arch; gemm.cc (portable) and
-// gemm_avx2.cc (AVX2+FMA) instantiate it. Include only from those two files.
+// gemm_impl.hpp - the fp32 GEMM written once on the xsimd arch; gemm.cc (portable),
+// gemm_avx2.cc (AVX2+FMA) and gemm_avx512.cc (AVX-512) instantiate it. Include only from those.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+
+#if defined(__x86_64__)
+#include <immintrin.h>  // the AVX-512 masked edge loads/stores (used only in the AVX-512 instantiation)
+#endif
 
 #include <xsimd/xsimd.hpp>
 
@@ -36,12 +41,16 @@ template <class Arch>
 struct Kernel {
   using V = xsimd::batch<float, Arch>;
   static constexpr int L = static_cast<int>(V::size);
-  // The micro-kernel computes NR columns as chunks of CV vectors (2 x 8 on AVX2: one chunk;
-  // 2 x 4 on SSE2: two chunks, each holding 12 accumulators of the 16 xmm registers).
-  static constexpr int CV = 2;
+  // A micro-tile is MR rows x TW columns; the micro-kernel computes it as chunks of CV vectors
+  // per row: SSE2 2 x 4 lanes (two 8-column chunks of one 16-column panel, 12 accumulators of the
+  // 16 xmm); AVX2 2 x 8 (one panel, 12 of 16 ymm); AVX-512 4 x 16 (four panels side by side,
+  // 24 accumulators + 4 B vectors + 1 broadcast of the 32 zmm: 24 FMAs per 10 loads keeps both
+  // FMA pipes busy where one 16-column panel would be load-bound).
+  static constexpr int CV = L >= 16 ? 4 : 2;
   static constexpr int CW = CV * L;
-  static constexpr int NCH = NR / CW;
-  static_assert(NR % CW == 0, "NR must be a multiple of the chunk width");
+  static constexpr int TW = CW > NR ? CW : NR;
+  static constexpr int NCH = TW / CW;
+  static_assert(TW % NR == 0 && TW % CW == 0 && NR % L == 0, "tile, chunk and panel widths must nest");
 
   static V act(const Epilogue& ep, V v) {
     switch (ep.act) {
@@ -66,62 +75,124 @@ struct Kernel {
     v.store_unaligned(c);
   }
 
-  // C tile (mr x nr at c) = alpha * A x B (+ C) over kc steps. A(r, k) at a[r*ars + k*aks] (a packed
-  // panel: ars = 1, aks = MR; rows of a row-major A: ars = lda, aks = 1); the NR values of B at step
-  // k start at b + k*bks (packed: bks = NR; a row-major B: bks = ldb). ep: non-null on the last K
-  // block. row0/col0: the tile's position in C (for the bias).
-  // R: rows computed (MR, or fewer for a thin last panel: 2 rows of a 6-row tile would waste 2/3).
-  template <int R = MR>
-  static void micro(int64_t kc, const float* a, int64_t ars, int64_t aks, const float* b, int64_t bks, float* c,
-                    int64_t ldc, int mr, int nr, float alpha, bool load_c, const Epilogue* ep, int64_t row0,
-                    int64_t col0) {
-    for (int ch = 0; ch < NCH; ++ch) {
-      if (ch * CW >= nr) break;
-      V acc[R][CV];
+  // Where a tile's B values are: column j (< TW) of the tile at step k is at
+  //   b[(j / NR) * bps + j % NR + k * bks]
+  // (packed panels: bks = NR, bps = the panel stride; a row-major B: bks = ldb, bps = NR).
+  struct BTile {
+    const float* b;
+    int64_t bks, bps;
+  };
+
+  // One chunk: columns [c0, c0 + NV*L) of the C tile (mr x nr at c, nr counted from the tile's
+  // column 0) = alpha * A x B (+ C) over kc steps. A(r, k) at a[r*ars + k*aks] (a packed panel:
+  // ars = 1, aks = MR; rows of a row-major A: ars = lda, aks = 1). ep: non-null on the last K
+  // block. row0/col0: the tile's position in C (for the bias). R: rows computed (MR, or fewer for
+  // a thin last panel: 2 rows of a 6-row tile would waste 2/3); NV: vectors computed per row
+  // (fewer than CV at the right edge of C).
+  template <int R, int NV>
+  static void chunk(int64_t kc, const float* a, int64_t ars, int64_t aks, BTile bt, int c0, float* c, int64_t ldc,
+                    int mr, int nr, float alpha, bool load_c, const Epilogue* ep, int64_t row0, int64_t col0) {
+    V acc[R][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = V(0.0f);
+    int64_t off[NV];
+    for (int v = 0; v < NV; ++v) off[v] = ((c0 + v * L) / NR) * bt.bps + (c0 + v * L) % NR;
+    const float* bp = bt.b;
+    const float* ap = a;
+    for (int64_t k = 0; k < kc; ++k) {
+      V bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = V::load_unaligned(bp + off[v]);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        V av(ap[r * ars]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
+      }
+      bp += bt.bks;
+      ap += aks;
+    }
+    const int64_t col = col0 + c0;
+    float* cc = c + c0;
+    if (mr == R && nr >= c0 + NV * L) {
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < CV; ++v) acc[r][v] = V(0.0f);
-      const float* bp = b + ch * CW;
-      const float* ap = a;
-      for (int64_t k = 0; k < kc; ++k) {
-        V b0 = V::load_unaligned(bp), b1 = V::load_unaligned(bp + L);
+        for (int v = 0; v < NV; ++v) store(acc[r][v], cc + r * ldc + v * L, row0 + r, col + v * L, alpha, load_c, ep);
+    } else {
+      // The bottom/right edge: rows < mr, columns < nr; a partial vector goes through a buffer
+      // (the epilogue stays vectorised: N = 10 outputs make every tile an edge tile). The
+      // accumulators go through t with constant indices so that they stay in registers above.
+      alignas(64) float t[R][NV * L];
 #pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-          V av(ap[r * ars]);
-          acc[r][0] = xsimd::fma(av, b0, acc[r][0]);
-          acc[r][1] = xsimd::fma(av, b1, acc[r][1]);
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v].store_aligned(&t[r][v * L]);
+      for (int r = 0; r < mr; ++r)
+        for (int v = 0; v < NV; ++v) {
+          const int w = std::min(L, nr - c0 - v * L);
+          if (w <= 0) break;
+          const V a = V::load_aligned(&t[r][v * L]);
+          if (w == L) store(a, cc + r * ldc + v * L, row0 + r, col + v * L, alpha, load_c, ep);
+          else store_partial(a, w, cc + r * ldc + v * L, row0 + r, col + v * L, alpha, load_c, ep);
         }
-        bp += bks;
-        ap += aks;
-      }
-      const int64_t col = col0 + ch * CW;
-      float* cc = c + ch * CW;
-      if (mr == R && nr >= (ch + 1) * CW) {
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-          store(acc[r][0], cc + r * ldc, row0 + r, col, alpha, load_c, ep);
-          store(acc[r][1], cc + r * ldc + L, row0 + r, col + L, alpha, load_c, ep);
-        }
-      } else {
-        alignas(64) float t[R][CW];
-        for (int r = 0; r < R; ++r) {
-          acc[r][0].store_aligned(&t[r][0]);
-          acc[r][1].store_aligned(&t[r][L]);
-        }
-        const int w = std::min(CW, nr - ch * CW);
-        for (int r = 0; r < mr; ++r)
-          for (int j = 0; j < w; ++j) {
-            float v = t[r][j] * alpha;
-            float* dst = cc + r * ldc + j;
-            if (load_c) v += *dst;
-            if (ep) {
-              if (ep->bias) v += ep->bias_per_row ? ep->bias[row0 + r] : ep->bias[col + j];
-              v = act_scalar(*ep, v);
-            }
-            *dst = v;
-          }
-      }
+    }
+  }
+
+  // The first w (< L) floats at p, the other lanes 0 / only the first w lanes stored: AVX-512
+  // masks, a buffer elsewhere (a copy through memory there, and rarer: AVX2 edges are narrower).
+  static V load_first(const float* p, int w) {
+#if defined(__x86_64__)
+    if constexpr (L == 16 && std::is_base_of_v<xsimd::avx512f, Arch>)
+      return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << w) - 1), p);
+#endif
+    alignas(64) float t[L] = {};
+    for (int j = 0; j < w; ++j) t[j] = p[j];
+    return V::load_aligned(t);
+  }
+  static void store_first(V v, float* p, int w) {
+#if defined(__x86_64__)
+    if constexpr (L == 16 && std::is_base_of_v<xsimd::avx512f, Arch>)
+      return _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << w) - 1), v);
+#endif
+    alignas(64) float t[L];
+    v.store_aligned(t);
+    for (int j = 0; j < w; ++j) p[j] = t[j];
+  }
+
+  // store() for the first w (< L) values of a vector.
+  static void store_partial(V acc, int w, float* c, int64_t row, int64_t col, float alpha, bool load_c,
+                            const Epilogue* ep) {
+    V v = acc * V(alpha);
+    if (load_c) v += load_first(c, w);
+    if (ep) {
+      if (ep->bias) v += ep->bias_per_row ? V(ep->bias[row]) : load_first(ep->bias + col, w);
+      v = act(*ep, v);
+    }
+    store_first(v, c, w);
+  }
+
+  template <int R, int NV>
+  static void chunks_nv(int64_t kc, const float* a, int64_t ars, int64_t aks, BTile bt, float* c, int64_t ldc, int mr,
+                        int nr, float alpha, bool load_c, const Epilogue* ep, int64_t row0, int64_t col0) {
+    if constexpr (NV > 1) {
+      if ((nr + L - 1) / L < NV)  // the right edge: fewer vectors
+        return chunks_nv<R, NV - 1>(kc, a, ars, aks, bt, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
+    }
+    chunk<R, NV>(kc, a, ars, aks, bt, 0, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
+  }
+
+  // The C tile (mr x nr, nr <= TW) at c: every chunk of it.
+  template <int R>
+  static void micro(int64_t kc, const float* a, int64_t ars, int64_t aks, BTile bt, float* c, int64_t ldc, int mr,
+                    int nr, float alpha, bool load_c, const Epilogue* ep, int64_t row0, int64_t col0) {
+    if constexpr (NCH == 1) {
+      chunks_nv<R, CV>(kc, a, ars, aks, bt, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
+    } else {
+      for (int ch = 0; ch < NCH && ch * CW < nr; ++ch)
+        chunk<R, CV>(kc, a, ars, aks, bt, ch * CW, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
     }
   }
 
@@ -292,13 +363,20 @@ struct Kernel {
             const int64_t i = mc / MR * MR;
             pack_a_block(g.a, ic + i, mc - i, pc, kc, wa);
           }
-          for (int64_t jr = 0; jr < nc; jr += NR) {
-            const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-            const float* bp;
-            int64_t bks = NR;
-            if (bb) bp = bb + (jr / NR) * b_stride;
-            else if (nr == NR) bp = g.b.p + pc * g.b.rs + jc + jr, bks = g.b.rs;
-            else bp = wb;
+          for (int64_t jr = 0; jr < nc; jr += TW) {
+            const int nt = static_cast<int>(std::min<int64_t>(TW, nc - jr));
+            // A row-major B is read in place except for its partial last panel, packed in wb: a
+            // tile holding both is computed as two tiles.
+            int nr = nt;
+            BTile bt;
+            if (bb) {
+              bt = {bb + (jr / NR) * b_stride, NR, b_stride};
+            } else if (nt >= NR) {
+              nr = nt / NR * NR;
+              bt = {g.b.p + pc * g.b.rs + jc + jr, g.b.rs, NR};
+            } else {
+              bt = {wb, NR, kc * NR};
+            }
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
               float* ct = g.c + (ic + ir) * g.ldc + jc + jr;
@@ -307,17 +385,22 @@ struct Kernel {
               if (aa) ap = aa + (ir / MR) * a_stride;
               else if (mr == MR) ap = g.a.p + (ic + ir) * g.a.rs + pc, ars = g.a.rs, aks = 1;
               else ap = wa;
-              if (mr <= 2)
-                micro<2>(kc, ap, ars, aks, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
-              else if (mr <= 4)
-                micro<4>(kc, ap, ars, aks, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
-              else
-                micro<MR>(kc, ap, ars, aks, bp, bks, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
+              tile(kc, ap, ars, aks, bt, ct, g.ldc, mr, nr, g.alpha, load_c, ep, ic + ir, jc + jr);
+              if (nr < nt)
+                tile(kc, ap, ars, aks, {wb, NR, kc * NR}, ct + nr, g.ldc, mr, nt - nr, g.alpha, load_c, ep, ic + ir,
+                     jc + jr + nr);
             }
           }
         }
       }
     }
+  }
+
+  static void tile(int64_t kc, const float* a, int64_t ars, int64_t aks, BTile bt, float* c, int64_t ldc, int mr, int nr,
+                   float alpha, bool load_c, const Epilogue* ep, int64_t row0, int64_t col0) {
+    if (mr <= 2) micro<2>(kc, a, ars, aks, bt, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
+    else if (mr <= 4) micro<4>(kc, a, ars, aks, bt, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
+    else micro<MR>(kc, a, ars, aks, bt, c, ldc, mr, nr, alpha, load_c, ep, row0, col0);
   }
 
   // The epilogue alone over rows [m0,m1) of C.

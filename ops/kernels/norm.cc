@@ -33,6 +33,9 @@ std::vector<NormKernels> norm_f32_variants() {
 #ifdef RTML_HAVE_AVX2_KERNELS
   if (norm_host_has_avx2()) v.push_back(norm_f32_avx2());
 #endif
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (isa::avx512()) v.push_back(norm_f32_avx512());
+#endif
   return v;
 }
 

@@ -1,6 +1,7 @@
 // norm.hpp - float32 inner loops of the normalisations (LayerNormalization, InstanceNormalization,
 // BatchNormalization): row moments, per-row affine maps. One xsimd template (norm_simd.hpp),
-// instantiated for SSE2 (norm.cc) and AVX2+FMA (norm_avx2.cc); a scalar reference always exists.
+// instantiated for SSE2 (norm.cc), AVX2+FMA (norm_avx2.cc) and AVX-512 (norm_avx512.cc); a
+// scalar reference always exists.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@ void scale_shift_f32_scalar(const float*, float*, int64_t, float, float);
 void normalize_f32_scalar(const float*, float*, int64_t, float, float, const float*, const float*);
 #ifdef RTML_HAVE_AVX2_KERNELS
 NormKernels norm_f32_avx2();
+NormKernels norm_f32_avx512();
 #endif
 
 }  // namespace rtml::kernels

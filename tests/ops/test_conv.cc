@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "ops/common.hpp"
+#include "ops/kernels/conv.hpp"
 #include "tests/util/model_builder.hpp"
 
 namespace rtml {
@@ -134,6 +136,51 @@ void check_conv(const ConvCase& c, const std::string& op = "Conv", DType dt = DT
     double got = dt == DType::F16 ? half_to_float(out[0].data<uint16_t>()[i])
                  : dt == DType::F64 ? out[0].data<double>()[i] : out[0].data<float>()[i];
     ASSERT_NEAR(got, ref[i], tol * (1 + std::fabs(ref[i]))) << "x" << xs.str() << " k" << wsh.str() << " @" << i;
+  }
+}
+
+// The shifted path's copies (pad_input, compact_wide) on every variant the host runs, against
+// plain loops: row widths around the vector widths (1, 7, 16, 17, 28, 33), 2-D and 3-D.
+TEST(ConvCopies, EveryIsaMatchesPlainLoops) {
+  for (conv::CopyIsa isa : {conv::CopyIsa::Portable, conv::CopyIsa::Avx512}) {
+    if (!conv::copy_isa_available(isa)) {
+      std::printf("conv copies: variant %d not available on this host (no AVX-512 or RTML_ISA), skipped\n", int(isa));
+      continue;
+    }
+    for (int64_t w : {1, 7, 16, 17, 28, 33})
+      for (int nd : {2, 3}) {
+        conv::Geom g;
+        g.nd = nd;
+        const int64_t in[3] = {nd == 3 ? 2 : 1, 5, w};
+        for (int i = 0; i < 3; ++i) {
+          g.in[i] = in[i];
+          if (i >= 3 - nd) g.pb[i] = 1, g.pe[i] = i == 2 ? 2 : 1, g.k[i] = 3;
+          g.out[i] = g.in[i] + g.pb[i] + g.pe[i] - g.k[i] + 1;
+        }
+        const int64_t C = 3;
+        const auto x = rnd(C * g.in_size(), 7);
+        std::vector<float> xp(conv::padded_floats(g, C), -1.0f), ref(xp.size(), 0.0f);
+        const int64_t Dp = conv::padded_dim(g, 0), Hp = conv::padded_dim(g, 1), Wp = conv::padded_dim(g, 2);
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t d = 0; d < g.in[0]; ++d)
+            for (int64_t h = 0; h < g.in[1]; ++h)
+              for (int64_t v = 0; v < g.in[2]; ++v)
+                ref[((c * Dp + d + g.pb[0]) * Hp + h + g.pb[1]) * Wp + v + g.pb[2]] =
+                    x[((c * g.in[0] + d) * g.in[1] + h) * g.in[2] + v];
+        conv::pad_input_isa(isa, x.data(), C, g, xp.data());
+        ASSERT_EQ(xp, ref) << "pad_input isa=" << int(isa) << " w=" << w << " nd=" << nd;
+
+        const int64_t M = 3, nw = conv::wide_cols(g);
+        const auto wide = rnd(M * nw, 8);
+        std::vector<float> y(M * g.out_size() + 5, -2.0f), yref(y.size(), -2.0f);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t od = 0; od < g.out[0]; ++od)
+            for (int64_t oh = 0; oh < g.out[1]; ++oh)
+              for (int64_t ow = 0; ow < g.out[2]; ++ow)
+                yref[((m * g.out[0] + od) * g.out[1] + oh) * g.out[2] + ow] = wide[m * nw + (od * Hp + oh) * Wp + ow];
+        conv::compact_wide_isa(isa, wide.data(), M, g, y.data());
+        ASSERT_EQ(y, yref) << "compact_wide isa=" << int(isa) << " w=" << w << " nd=" << nd;
+      }
   }
 }
 

@@ -43,7 +43,7 @@ void check_kernel(const KCase& kc, bool ta, bool tb, bool pa, bool pb, gemm::Epi
   gemm::Args h = g;
   if (pa) gemm::pack_a(g.a.p, g.a.rs, g.a.cs, M, K, packed_a.data()), h.a.packed = packed_a.data();
   if (pb) gemm::pack_b(g.b.p, g.b.rs, g.b.cs, K, N, packed_b.data()), h.b.packed = packed_b.data();
-  for (gemm::Isa isa : {gemm::Isa::Portable, gemm::Isa::Avx2}) {
+  for (gemm::Isa isa : {gemm::Isa::Portable, gemm::Isa::Avx2, gemm::Isa::Avx512}) {
     if (!gemm::isa_available(isa)) continue;
     std::vector<float> out = c0, ws(gemm::scratch_floats(h, 1) + 16);
     h.c = out.data();
@@ -61,6 +61,24 @@ TEST(GemmKernel, SizesLayoutsAndPacking) {
   for (const KCase& c : cases)
     for (int layout = 0; layout < 16; ++layout)
       check_kernel(c, layout & 1, layout & 2, layout & 4, layout & 8, {}, 1.0f, false);
+}
+
+// The AVX-512 micro-tile is 6 x 64 (four 16-column panels): rows and columns around its edges,
+// partial panels of a row-major B next to whole ones, K over one cache block, N over NC.
+TEST(GemmKernel, Avx512TileEdges) {
+  if (!gemm::isa_available(gemm::Isa::Avx512))
+    GTEST_SKIP() << "host has no AVX-512 (or RTML_ISA forbids it): the AVX-512 GEMM is not tested here";
+  const KCase cases[] = {{5, 63, 9},  {6, 64, 17}, {7, 65, 3},   {12, 80, 33}, {13, 129, 65}, {18, 200, 257},
+                         {2, 48, 7},  {4, 31, 5},  {25, 96, 300}, {3, 2100, 2}, {61, 10, 64}};
+  for (const KCase& c : cases)
+    for (int layout = 0; layout < 16; ++layout)
+      check_kernel(c, layout & 1, layout & 2, layout & 4, layout & 8, {}, 1.0f, false);
+  gemm::Epilogue ep;
+  ep.act = gemm::Act::Relu;
+  ep.bias = reinterpret_cast<const float*>(1);
+  check_kernel({13, 129, 65}, false, false, true, false, ep, 0.7f, true);
+  ep.bias_per_row = true;
+  check_kernel({13, 129, 65}, false, false, false, true, ep, 1.0f, false);
 }
 
 TEST(GemmKernel, EpiloguesAlphaAccumulate) {

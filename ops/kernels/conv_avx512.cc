@@ -1,0 +1,14 @@
+// conv_avx512.cc - conv_copy_simd.hpp instantiated for AVX-512 (compiled with -mavx512f/bw/dq/vl).
+#include "ops/kernels/conv_copy_simd.hpp"
+
+namespace rtml::conv {
+
+void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp) {
+  detail::pad_input<xsimd::avx512bw>(x, C, g, xp);
+}
+
+void compact_wide_avx512(const float* wide, int64_t M, const Geom& g, float* y) {
+  detail::compact_wide<xsimd::avx512bw>(wide, M, g, y);
+}
+
+}  // namespace rtml::conv
