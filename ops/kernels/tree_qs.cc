@@ -190,10 +190,10 @@ static void qs_sum16_avx512(const int32_t* leaves, int32_t n_trees, const float*
 bool qs_available() {
   static const bool yes = [] {
 #if defined(__x86_64__)
-    // RTML_ISA=portable (isa.hpp) turns every vector kernel off, this one too.
-    return isa::avx2_fma() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl");
+    // The one ISA decision (isa.hpp: RTML_ISA=avx2 or portable turn it off), plus AVX-512 CD for
+    // the leading-zero count. This file's kernels carry their own target attribute (they need CD,
+    // which the *_avx512.cc flags do not enable).
+    return isa::avx512() && __builtin_cpu_supports("avx512cd");
 #else
     return false;
 #endif
