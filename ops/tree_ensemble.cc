@@ -104,7 +104,9 @@ Status tree_run(const KernelCtx& k) {
   } else if (!p.split_trees) {
     const int S = p.slots;
     k.env->pool->parallel_for(S, 1, [&](int64_t b, int64_t e) {
-      for (int64_t s = b; s < e; ++s) rows(N * s / S, N * (s + 1) / S, static_cast<int>(s));
+      // Slot boundaries on whole groups of the QuickScorer kernel (a partial group costs a full one).
+      auto edge = [&](int64_t s) { return s >= S ? N : std::min(N, (N * s / S + trees::kQsRows / 2) / trees::kQsRows * trees::kQsRows); };
+      for (int64_t s = b; s < e; ++s) rows(edge(s), edge(s + 1), static_cast<int>(s));
     });
   } else {
     // Few rows, many trees: each slot sums a range of trees, merged in tree order.
