@@ -188,6 +188,9 @@ bool qs_available();
 // Exit leaves of 16 rows: xk holds their keys, feature c of row r at xk[c * 16 + r]; bv is
 // scratch of n_trees * 16 words; leaves[t * 16 + r] receives the leaf number.
 void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int32_t* xk, uint64_t* bv, int32_t* leaves);
+// out[i] = key_of(x[i]) for i < n (vectorised where the host has AVX-512); returns whether an x
+// is NaN.
+bool float_keys(const float* x, int32_t n, int32_t* out);
 // acc[r] += value[leaves[t * 16 + r]] for every tree t in order (single-target sums).
 void qs_sum16(const int32_t* leaves, int32_t n_trees, const float* value, float* acc);
 // The scalar form, whatever the host (what qs_leaves16 runs without AVX-512).

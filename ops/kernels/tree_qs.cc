@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "ops/kernels/isa.hpp"
@@ -179,6 +180,24 @@ static void qs_leaves16_avx512(const QsForm& q, int32_t n_features, int32_t n_tr
 }
 
 RTML_QS_TARGET
+static bool float_keys_avx512(const float* x, int32_t n, int32_t* out) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  __mmask16 any_nan = 0;
+  for (int32_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512i b = _mm512_maskz_loadu_epi32(m, x + i);
+    const __m512i mag = _mm512_and_si512(b, abs_mask);
+    __m512i k = _mm512_xor_si512(b, _mm512_and_si512(_mm512_srai_epi32(b, 31), abs_mask));
+    k = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(mag, mag), k);  // -0 reads as +0
+    const __mmask16 nan = _mm512_cmpgt_epi32_mask(mag, inf) & m;
+    k = _mm512_mask_mov_epi32(k, nan, abs_mask);                    // NaN: the largest key
+    any_nan |= nan;
+    _mm512_mask_storeu_epi32(out + i, m, k);
+  }
+  return any_nan != 0;
+}
+
+RTML_QS_TARGET
 static void qs_sum16_avx512(const int32_t* leaves, int32_t n_trees, const float* value, float* acc) {
   __m512 s = _mm512_loadu_ps(acc);
   for (int32_t t = 0; t < n_trees; ++t)
@@ -206,6 +225,18 @@ void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int
   if (qs_available()) return qs_leaves16_avx512(q, n_features, n_trees, xk, bv, leaves);
 #endif
   qs_leaves16_scalar(q, n_features, n_trees, xk, bv, leaves);
+}
+
+bool float_keys(const float* x, int32_t n, int32_t* out) {
+#if defined(__x86_64__)
+  if (qs_available()) return float_keys_avx512(x, n, out);
+#endif
+  bool nan = false;
+  for (int32_t i = 0; i < n; ++i) {
+    out[i] = key_of(x[i]);
+    nan |= out[i] == std::numeric_limits<int32_t>::max();
+  }
+  return nan;
 }
 
 void qs_sum16(const int32_t* leaves, int32_t n_trees, const float* value, float* acc) {

@@ -291,6 +291,28 @@ TEST(TreeKernel, QuickScorerVectorEqualsScalar) {
   EXPECT_GT(wide, 0);
 }
 
+// The vectorised key conversion equals key_of element by element, for every length (masked
+// tails) and the special values; the NaN flag is set exactly when a NaN is among the n values.
+TEST(TreeKernel, FloatKeysMatchKeyOf) {
+  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::denorm_min(),
+                            -std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::lowest(), 3.5e-20f, -7.25f};
+  std::mt19937 rng(5);
+  for (int32_t n = 0; n <= 70; ++n) {
+    for (int with_nan = 0; with_nan < 2; ++with_nan) {
+      std::vector<float> x(static_cast<size_t>(n));
+      for (auto& v : x) v = specials[rng() % 12];
+      if (with_nan && n > 0) x[rng() % n] = (rng() % 2) ? std::nanf("") : -std::nanf("");
+      std::vector<int32_t> k(static_cast<size_t>(n) + 1, 12345);
+      const bool nan = float_keys(x.data(), n, k.data());
+      EXPECT_EQ(nan, with_nan && n > 0) << "n " << n;
+      for (int32_t i = 0; i < n; ++i) ASSERT_EQ(k[i], key_of(x[i])) << "n " << n << " i " << i << " x " << x[i];
+      EXPECT_EQ(k[n], 12345) << "wrote past n";
+    }
+  }
+}
+
 // A forest with an EQ chain (shared subtrees) or a tree of more than 64 leaves has no
 // QuickScorer form; the kernel walks it.
 TEST(TreeKernel, QuickScorerFormOnlyForProperSmallTrees) {
