@@ -21,7 +21,42 @@ void gemv_simd(const Weights& wt, const float* x, int64_t rows, float* y) {
   const int64_t F = wt.F, C = wt.C, Fp = wt.Fp;
   const int64_t full = F - F % N;  // columns read straight from x
   alignas(64) float tail[kPad] = {};
-  for (int64_t r = 0; r < rows; ++r) {
+  int64_t r = 0;
+  if (C < 4) {
+    // Fewer than four classes (regressors, binary scores): four rows go together instead, so
+    // that four independent FMA chains hide the FMA latency and one weight load serves four rows.
+    alignas(64) float t4[4][kPad] = {};
+    for (; r + 4 <= rows; r += 4) {
+      const float* xs[4] = {x + r * F, x + (r + 1) * F, x + (r + 2) * F, x + (r + 3) * F};
+      if (full < F)
+        for (int i = 0; i < 4; ++i)
+          for (int64_t f = 0; f < N; ++f) t4[i][f] = full + f < F ? xs[i][full + f] : 0.f;
+      for (int64_t c = 0; c < C; ++c) {
+        const float* w0 = wt.w + c * Fp;
+        B a0(0.f), a1(0.f), a2(0.f), a3(0.f);
+        for (int64_t f = 0; f < full; f += N) {
+          const B w = B::load_aligned(w0 + f);
+          a0 = xsimd::fma(B::load_unaligned(xs[0] + f), w, a0);
+          a1 = xsimd::fma(B::load_unaligned(xs[1] + f), w, a1);
+          a2 = xsimd::fma(B::load_unaligned(xs[2] + f), w, a2);
+          a3 = xsimd::fma(B::load_unaligned(xs[3] + f), w, a3);
+        }
+        if (full < F) {
+          const B w = B::load_aligned(w0 + full);
+          a0 = xsimd::fma(B::load_aligned(t4[0]), w, a0);
+          a1 = xsimd::fma(B::load_aligned(t4[1]), w, a1);
+          a2 = xsimd::fma(B::load_aligned(t4[2]), w, a2);
+          a3 = xsimd::fma(B::load_aligned(t4[3]), w, a3);
+        }
+        float* yr = y + r * C + c;
+        yr[0] = xsimd::hadd(a0) + wt.b[c];
+        yr[C] = xsimd::hadd(a1) + wt.b[c];
+        yr[2 * C] = xsimd::hadd(a2) + wt.b[c];
+        yr[3 * C] = xsimd::hadd(a3) + wt.b[c];
+      }
+    }
+  }
+  for (; r < rows; ++r) {
     const float* xr = x + r * F;
     float* yr = y + r * C;
     // The last partial block of x, zero-padded (w is zero past F, so padding adds nothing).
