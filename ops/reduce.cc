@@ -331,6 +331,25 @@ Status arg_run(const KernelCtx& k) {
   const T* x = k.in[0].as<const T>();
   int64_t* y = k.out[0].as<int64_t>();
   V* best = static_cast<V*>(k.scratch);
+  if (p.I == 1) {
+    // Along the innermost axis (class scores -> label): the running extreme stays in a register
+    // and is updated with selects, not a branch per element that mispredicts on random scores.
+    for (int64_t o = 0; o < p.O; ++o) {
+      const T* xo = x + o * p.R;
+      V b = load<V>(xo[0]);
+      int64_t bi = 0;
+      for (int64_t r = 1; r < p.R; ++r) {
+        const V v = load<V>(xo[r]);
+        bool better;
+        if constexpr (is_max) better = last ? v >= b : v > b;
+        else better = last ? v <= b : v < b;
+        b = better ? v : b;
+        bi = better ? r : bi;
+      }
+      y[o] = bi;
+    }
+    return {};
+  }
   for (int64_t o = 0; o < p.O; ++o) {
     const T* xo = x + o * p.R * p.I;
     int64_t* yo = y + o * p.I;
