@@ -72,10 +72,14 @@ void gemm_i16_scalar(const int16_t* A, int64_t M, int64_t Kp, const int16_t* Bp,
 
 static bool int8_host_has_avx2() { return isa::avx2_fma(); }
 
+// Scalar first, then narrowest to widest: the last one is the best (int8_kernels).
 std::vector<Int8Kernels> int8_kernel_variants() {
   std::vector<Int8Kernels> v{{"scalar", gemm_i16_scalar}};
 #ifdef RTML_HAVE_AVX2_KERNELS
   if (int8_host_has_avx2()) v.push_back({"avx2", gemm_i16_avx2});
+#endif
+#ifdef RTML_HAVE_AVX512_KERNELS
+  if (isa::avx512_vnni()) v.push_back({"avx512vnni", gemm_i16_avx512vnni});
 #endif
   return v;
 }

@@ -44,4 +44,16 @@ bool avx512() {
   return yes;
 }
 
+bool avx512_vnni() {
+  static const bool yes = [] {
+    if (!avx512()) return false;
+#if defined(RTML_HAVE_AVX512_KERNELS) && defined(__x86_64__)
+    return __builtin_cpu_supports("avx512vnni") != 0;
+#else
+    return false;
+#endif
+  }();
+  return yes;
+}
+
 }  // namespace rtml::isa

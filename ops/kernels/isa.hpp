@@ -13,4 +13,8 @@ bool avx2_fma();
 // AVX-512 variant ask this; the others stay on AVX2.
 bool avx512();
 
+// avx512() and the host has AVX-512 VNNI (vpdpwssd/vpdpbusd): the int8 GEMM's AVX-512 kernel.
+// RTML_ISA=avx2 / portable hide it with the rest of AVX-512.
+bool avx512_vnni();
+
 }  // namespace rtml::isa

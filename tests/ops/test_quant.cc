@@ -1,13 +1,18 @@
 // test_quant.cc - int8 inference: the integer GEMM variants against a naive reference,
 // QuantizeLinear / DequantizeLinear (per tensor, per axis, blocked; rounding and saturation),
 // MatMulInteger (zero points per tensor/row/column, batches, 1-D operands, constant B packed at
-// load) and QLinearMatMul.
+// load) and QLinearMatMul. Every int8 kernel variant the host runs (scalar, AVX2, AVX-512 VNNI)
+// is compared bit for bit with the scalar kernel and a naive int64 sum, also on extreme values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
+#include <utility>
 
 #include "ops/kernels/int8.hpp"
+#include "ops/kernels/isa.hpp"
 #include "tests/util/model_builder.hpp"
 
 namespace rtml::test {
@@ -53,6 +58,106 @@ TEST(Int8Kernels, VariantsMatchNaive) {
       }
     }
   }
+}
+
+// Packs A (M x K) and B (K x N) of the given signedness with per-row / per-column zero points.
+struct PackedI8 {
+  int64_t M, K, N;
+  std::vector<int> a, b, zr, zc;
+  std::vector<int16_t> ap, bp;
+  PackedI8(int64_t m, int64_t k, int64_t n, bool as, bool bs, std::vector<int> a_, std::vector<int> b_,
+           std::vector<int> zr_, std::vector<int> zc_)
+      : M(m), K(k), N(n), a(std::move(a_)), b(std::move(b_)), zr(std::move(zr_)), zc(std::move(zc_)),
+        ap(kernels::packed_a_elems(m, k)), bp(kernels::packed_b_elems(k, n)) {
+    std::vector<int8_t> a8(a.begin(), a.end()), b8(b.begin(), b.end());
+    std::vector<uint8_t> au(a.begin(), a.end()), bu(b.begin(), b.end());
+    std::vector<int32_t> zr32(zr.begin(), zr.end()), zc32(zc.begin(), zc.end());
+    kernels::pack_a(as ? static_cast<const void*>(a8.data()) : au.data(), as, M, K, K, zr32.data(), 0, ap.data());
+    kernels::pack_b(bs ? static_cast<const void*>(b8.data()) : bu.data(), bs, K, N, N, zc32.data(), 0, bp.data());
+  }
+  int64_t naive(int64_t m, int64_t n) const {
+    int64_t s = 0;
+    for (int64_t k = 0; k < K; ++k) s += int64_t(a[m * K + k] - zr[m]) * (b[k * N + n] - zc[n]);
+    return s;
+  }
+  // C over panels [p0, p1) with `fn`; other columns keep the fill value -7.
+  std::vector<int32_t> run(kernels::GemmI16Fn fn, int64_t p0, int64_t p1) const {
+    std::vector<int32_t> c(M * N, -7);
+    fn(ap.data(), M, kernels::i8_kp(K), bp.data(), N, p0, p1, c.data(), N);
+    return c;
+  }
+};
+
+// Every variant equals the scalar kernel bit for bit (and the naive sum) over shapes that hit each
+// row remainder of the 6-row tiles, each panel-group remainder of the 4-panel AVX-512 tile, partial
+// last panels, odd K, and panel ranges that start and end inside a group (the threaded split).
+TEST(Int8Kernels, EveryVariantMatchesScalarOnOddShapesAndPanelRanges) {
+  const auto variants = kernels::int8_kernel_variants();
+  ASSERT_STREQ(variants.front().name, "scalar");
+  unsigned seed = 10;
+  for (int64_t M : {1, 5, 6, 7, 13}) {
+    for (int64_t N : {1, 15, 16, 17, 49, 64, 65, 113, 200}) {
+      for (int64_t K : {1, 2, 3, 31, 64, 67}) {
+        const bool as = seed & 1, bs = seed & 2;
+        PackedI8 p(M, K, N, as, bs, randi(M * K, as ? -128 : 0, as ? 127 : 255, seed),
+                   randi(K * N, bs ? -128 : 0, bs ? 127 : 255, seed + 1), randi(M, as ? -128 : 0, as ? 127 : 255, seed + 2),
+                   randi(N, bs ? -128 : 0, bs ? 127 : 255, seed + 3));
+        ++seed;
+        const int64_t panels = kernels::i8_panels(N);
+        std::vector<std::pair<int64_t, int64_t>> ranges{{0, panels}};
+        if (panels > 2) ranges.push_back({1, panels - 1});
+        if (panels > 5) ranges.push_back({3, panels});
+        for (auto [p0, p1] : ranges) {
+          const auto want = p.run(kernels::gemm_i16_scalar, p0, p1);
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t n = p0 * kernels::kI8Nr; n < std::min(N, p1 * kernels::kI8Nr); ++n)
+              ASSERT_EQ(want[m * N + n], p.naive(m, n)) << "scalar " << M << "x" << K << "x" << N;
+          for (const auto& v : variants) {
+            const auto got = p.run(v.gemm, p0, p1);
+            ASSERT_EQ(got, want) << v.name << " " << M << "x" << K << "x" << N << " panels [" << p0 << "," << p1 << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
+// The extremes: operands at -128/127 (int8) or 0/255 (uint8) against zero points at the other end,
+// so that widened values reach +-255, every product +-65025 and the pair sums +-130050; and large K
+// (sums near 2^28). Exact int32 results are required of every variant.
+TEST(Int8Kernels, EveryVariantIsExactOnExtremeValues) {
+  for (int signs = 0; signs < 4; ++signs) {
+    const bool as = signs & 1, bs = signs & 2;
+    const int alo = as ? -128 : 0, ahi = as ? 127 : 255, blo = bs ? -128 : 0, bhi = bs ? 127 : 255;
+    for (auto [M, K, N] : std::vector<std::array<int64_t, 3>>{{7, 33, 70}, {13, 4099, 67}}) {
+      std::vector<int> a(M * K), b(K * N), zr(M), zc(N);
+      std::mt19937 rng(static_cast<unsigned>(signs * 100 + K));
+      // Mostly the extremes, so that whole rows/columns sum to the largest magnitudes.
+      for (auto& x : a) x = rng() % 8 ? (rng() % 2 ? ahi : alo) : (as ? 0 : 128);
+      for (auto& x : b) x = rng() % 8 ? (rng() % 2 ? bhi : blo) : (bs ? 0 : 128);
+      for (int64_t m = 0; m < M; ++m) zr[m] = m % 3 == 0 ? alo : m % 3 == 1 ? ahi : 0;
+      for (int64_t n = 0; n < N; ++n) zc[n] = n % 3 == 0 ? bhi : n % 3 == 1 ? blo : 0;
+      // One row and one column of all-max against the opposite zero point: +-255 everywhere.
+      for (int64_t k = 0; k < K; ++k) a[k] = ahi, b[k * N] = blo;
+      zr[0] = alo, zc[0] = bhi;
+      PackedI8 p(M, K, N, as, bs, a, b, zr, zc);
+      const auto want = p.run(kernels::gemm_i16_scalar, 0, kernels::i8_panels(N));
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) ASSERT_EQ(want[m * N + n], p.naive(m, n)) << "scalar " << m << "," << n;
+      EXPECT_EQ(want[0], int64_t{255} * (blo - bhi) * K);
+      for (const auto& v : kernels::int8_kernel_variants())
+        ASSERT_EQ(p.run(v.gemm, 0, kernels::i8_panels(N)), want) << v.name << " signs " << signs << " K " << K;
+    }
+  }
+}
+
+// On an AVX-512 VNNI host (and RTML_ISA not narrowing it) the VNNI kernel exists and is the one the
+// ops use; elsewhere this says why it is skipped (the two tests above still cover the others).
+TEST(Int8Kernels, Avx512VnniVariantIsChosenWhenAvailable) {
+  if (!isa::avx512_vnni())
+    GTEST_SKIP() << "AVX-512 VNNI kernel not run: host lacks avx512f/bw/dq/vl + avx512vnni, or RTML_ISA narrows it";
+  EXPECT_STREQ(kernels::int8_kernel_variants().back().name, "avx512vnni");
+  EXPECT_STREQ(kernels::int8_kernels().name, "avx512vnni");
 }
 
 TEST(QuantizeLinear, PerTensorRoundsHalfToEvenAndSaturates) {
