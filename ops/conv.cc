@@ -44,6 +44,7 @@ struct ConvState : OpState {
   gemm::Epilogue ep;           // activation of rtml:FusedConv
   Tensor packed_w;             // constant float W: per group, packed A of [M/group, C/group * k]
   int64_t packed_m = 0, packed_k = 0;  // M and C/group*k of the packing (checked at plan)
+  Tensor shifted_w;            // the same per group in conv::kShiftRows-row panels (shifted_conv)
 };
 
 enum class ConvMethod { Direct, Pointwise, Im2col, Shifted };
@@ -53,6 +54,7 @@ struct ConvPlan : PlanData {
   int64_t N = 0, C = 0, M = 0, Cg = 0, Mg = 0, kk = 0;
   ConvMethod method = ConvMethod::Im2col;
   bool packed = false;
+  bool implicit = false;  // Shifted: conv::shifted_conv on shifted_w instead of shifted_cols + GEMM
   int threads = 1;
   int64_t col_floats = 0, gemm_floats = 0;  // scratch parts (float path)
   int64_t conv_floats = 0;                  // x, w, b, y converted to float (float16/double)
@@ -78,6 +80,10 @@ Status conv_load(LoadCtx& ctx) {
       for (int64_t gi = 0; gi < st->group; ++gi)
         gemm::pack_a(w->data<float>() + gi * mg * kdim, kdim, 1, mg, kdim, st->packed_w.data<float>() + gi * per);
       st->packed_m = mg, st->packed_k = kdim;
+      const int64_t sper = conv::shifted_packed_floats(mg, kdim);
+      st->shifted_w = Tensor(DType::F32, Shape{sper * st->group});
+      for (int64_t gi = 0; gi < st->group; ++gi)
+        conv::pack_shifted_weights(w->data<float>() + gi * mg * kdim, mg, kdim, st->shifted_w.data<float>() + gi * sper);
     }
   }
   ctx.set_out(0, st->dt);
@@ -106,6 +112,15 @@ void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const fl
     ws = wide + r16(p.Mg * nw);
     for (int64_t gi = 0; gi < st.group; ++gi) {
       conv::pad_input(x + gi * p.Cg * isz, p.Cg, p.g, xp);
+      if (p.implicit) {
+        gemm::Epilogue ep = st.ep;
+        ep.bias = b ? b + gi * p.Mg : nullptr;
+        ep.bias_per_row = true;
+        conv::shifted_conv(xp, p.Cg, p.g, st.shifted_w.data<float>() + gi * conv::shifted_packed_floats(p.Mg, p.Cg * p.kk),
+                           p.Mg, ep, wide);
+        conv::compact_wide(wide, p.Mg, p.g, y + gi * p.Mg * osz);
+        continue;
+      }
       conv::shifted_cols(xp, p.Cg, p.g, cols);
       gemm::Args ga;
       ga.M = p.Mg, ga.N = nw, ga.K = p.Cg * p.kk;
@@ -215,6 +230,8 @@ Status conv_plan(PlanCtx& ctx) {
       p.threads = gemm::threads_for(ga, ctx.threads());
       p.gemm_floats = gemm::scratch_floats(ga, p.threads);
       p.col_floats = r16(conv::padded_floats(p.g, p.Cg)) + r16(p.Cg * p.kk * nw) + r16(p.Mg * nw);
+      // One thread: the implicit GEMM (no shifted_cols copy, 8-row tiles); threads split the GEMM.
+      p.implicit = p.packed && p.threads == 1;
     }
   }
   if (st.dt != DType::F32)
