@@ -117,8 +117,7 @@ void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const fl
         ep.bias = b ? b + gi * p.Mg : nullptr;
         ep.bias_per_row = true;
         conv::shifted_conv(xp, p.Cg, p.g, st.shifted_w.data<float>() + gi * conv::shifted_packed_floats(p.Mg, p.Cg * p.kk),
-                           p.Mg, ep, wide);
-        conv::compact_wide(wide, p.Mg, p.g, y + gi * p.Mg * osz);
+                           p.Mg, ep, y + gi * p.Mg * osz);
         continue;
       }
       conv::shifted_cols(xp, p.Cg, p.g, cols);

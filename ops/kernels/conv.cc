@@ -115,11 +115,11 @@ void pad_input(const float* x, int64_t C, const Geom& g, float* xp) { pad_input_
 
 #ifdef RTML_HAVE_AVX2_KERNELS
 void shifted_conv_avx2(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
-                       const gemm::Epilogue& ep, float* wide);
+                       const gemm::Epilogue& ep, float* y);
 #endif
 #ifdef RTML_HAVE_AVX512_KERNELS
 void shifted_conv_avx512(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
-                         const gemm::Epilogue& ep, float* wide);
+                         const gemm::Epilogue& ep, float* y);
 #endif
 
 void pack_shifted_weights(const float* w, int64_t M, int64_t K, float* out) {
@@ -131,21 +131,21 @@ void pack_shifted_weights(const float* w, int64_t M, int64_t K, float* out) {
 }
 
 void shifted_conv_isa(gemm::Isa isa, const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
-                      const gemm::Epilogue& ep, float* wide) {
+                      const gemm::Epilogue& ep, float* y) {
   if (gemm::isa_available(isa)) {
 #ifdef RTML_HAVE_AVX512_KERNELS
-    if (isa == gemm::Isa::Avx512) return shifted_conv_avx512(xp, C, g, wpacked, M, ep, wide);
+    if (isa == gemm::Isa::Avx512) return shifted_conv_avx512(xp, C, g, wpacked, M, ep, y);
 #endif
 #ifdef RTML_HAVE_AVX2_KERNELS
-    if (isa == gemm::Isa::Avx2) return shifted_conv_avx2(xp, C, g, wpacked, M, ep, wide);
+    if (isa == gemm::Isa::Avx2) return shifted_conv_avx2(xp, C, g, wpacked, M, ep, y);
 #endif
   }
-  detail::Shifted<xsimd::default_arch>::run(xp, C, g, wpacked, M, ep, wide);
+  detail::Shifted<xsimd::default_arch>::run(xp, C, g, wpacked, M, ep, y);
 }
 
 void shifted_conv(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
-                  const gemm::Epilogue& ep, float* wide) {
-  shifted_conv_isa(gemm::best_isa(), xp, C, g, wpacked, M, ep, wide);
+                  const gemm::Epilogue& ep, float* y) {
+  shifted_conv_isa(gemm::best_isa(), xp, C, g, wpacked, M, ep, y);
 }
 
 void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {

@@ -14,8 +14,8 @@ void compact_wide_avx512(const float* wide, int64_t M, const Geom& g, float* y) 
 }
 
 void shifted_conv_avx512(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
-                         const gemm::Epilogue& ep, float* wide) {
-  detail::Shifted<xsimd::avx512bw>::run(xp, C, g, wpacked, M, ep, wide);
+                         const gemm::Epilogue& ep, float* y) {
+  detail::Shifted<xsimd::avx512bw>::run(xp, C, g, wpacked, M, ep, y);
 }
 
 }  // namespace rtml::conv
