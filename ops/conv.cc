@@ -93,9 +93,10 @@ Status conv_load(LoadCtx& ctx) {
 
 int64_t per_group_packed(const ConvPlan& p) { return gemm::packed_a_floats(p.Mg, p.Cg * p.kk); }
 
-// One image, float: y [M][out] from x [C][in].
+// One image, float: y [M][out] from x [C][in]. first: the first image of this run (the scratch
+// holds nothing of ours yet).
 void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const float* w, const float* b, float* y,
-                float* scratch, ThreadPool* pool) {
+                float* scratch, ThreadPool* pool, bool first) {
   if (p.method == ConvMethod::Direct) {
     conv::direct(x, p.C, w, p.M, st.group, b, p.g, st.ep, y);
     return;
@@ -111,7 +112,9 @@ void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const fl
     float* wide = cols + r16(p.Cg * p.kk * nw);
     ws = wide + r16(p.Mg * nw);
     for (int64_t gi = 0; gi < st.group; ++gi) {
-      conv::pad_input(x + gi * p.Cg * isz, p.Cg, p.g, xp);
+      // The padded buffer is reused by every group and image: its border is zeroed once per run.
+      if (first && gi == 0) conv::pad_input(x, p.Cg, p.g, xp);
+      else conv::pad_input_rows(x + gi * p.Cg * isz, p.Cg, p.g, xp);
       if (p.implicit) {
         gemm::Epilogue ep = st.ep;
         ep.bias = b ? b + gi * p.Mg : nullptr;
@@ -181,7 +184,7 @@ Status conv_run(const KernelCtx& k) {
     if (k.n_in > 2 && k.in[2].data) to_float(st.dt, k.in[2].data, p.M, fb), b = fb;
     x = fx, w = fw, y = fy;
   }
-  for (int64_t n = 0; n < p.N; ++n) conv_image(st, p, x + n * xs, w, b, y + n * ys, scratch, pool);
+  for (int64_t n = 0; n < p.N; ++n) conv_image(st, p, x + n * xs, w, b, y + n * ys, scratch, pool, n == 0);
   if (st.dt != DType::F32) from_float(st.dt, y, p.N * ys, k.out[0].data);
   return {};
 }

@@ -85,16 +85,17 @@ void col2im_add(const float* col, int64_t C, const Geom& g, float* y) {
 }
 
 #ifdef RTML_HAVE_AVX512_KERNELS
-void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp);
+void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp, bool zero);
 void compact_wide_avx512(const float* wide, int64_t M, const Geom& g, float* y);
 #endif
 
-void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp) {
+
+void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp, bool zero) {
 #ifdef RTML_HAVE_AVX512_KERNELS
-  if (isa == CopyIsa::Avx512) return pad_input_avx512(x, C, g, xp);
+  if (isa == CopyIsa::Avx512) return pad_input_avx512(x, C, g, xp, zero);
 #endif
   (void)isa;
-  detail::pad_input<xsimd::default_arch>(x, C, g, xp);
+  detail::pad_input<xsimd::default_arch>(x, C, g, xp, zero);
 }
 
 void compact_wide_isa(CopyIsa isa, const float* wide, int64_t M, const Geom& g, float* y) {
@@ -112,6 +113,9 @@ const CopyIsa kCopyBest = isa::avx512() ? CopyIsa::Avx512 : CopyIsa::Portable;
 }  // namespace
 
 void pad_input(const float* x, int64_t C, const Geom& g, float* xp) { pad_input_isa(kCopyBest, x, C, g, xp); }
+void pad_input_rows(const float* x, int64_t C, const Geom& g, float* xp) {
+  pad_input_isa(kCopyBest, x, C, g, xp, false);
+}
 
 #ifdef RTML_HAVE_AVX2_KERNELS
 void shifted_conv_avx2(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,

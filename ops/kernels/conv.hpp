@@ -47,12 +47,15 @@ inline int64_t padded_floats(const Geom& g, int64_t C) {
   return C * padded_dim(g, 0) * hw + hw + 16;
 }
 void pad_input(const float* x, int64_t C, const Geom& g, float* xp);
+// pad_input without the zero fill: xp already holds a padded image of the same geometry (the next
+// image of a batch reuses the buffer; its border is still 0).
+void pad_input_rows(const float* x, int64_t C, const Geom& g, float* xp);
 void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col);
 void compact_wide(const float* wide, int64_t M, const Geom& g, float* y);
 // The two above per ISA, for tests (pad_input / compact_wide use the best one).
 enum class CopyIsa { Portable, Avx512 };
 bool copy_isa_available(CopyIsa isa);
-void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp);
+void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp, bool zero = true);
 void compact_wide_isa(CopyIsa isa, const float* wide, int64_t M, const Geom& g, float* y);
 
 // The shifted convolution as an implicit GEMM (conv_shifted_impl.hpp): y[m][out] = act(bias[m] +

@@ -5,8 +5,8 @@
 
 namespace rtml::conv {
 
-void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp) {
-  detail::pad_input<xsimd::avx512bw>(x, C, g, xp);
+void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp, bool zero) {
+  detail::pad_input<xsimd::avx512bw>(x, C, g, xp, zero);
 }
 
 void compact_wide_avx512(const float* wide, int64_t M, const Geom& g, float* y) {

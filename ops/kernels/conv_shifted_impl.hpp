@@ -83,13 +83,13 @@ struct Shifted {
 
   static int output_runs(const Geom& g, int64_t n, int cols, Run* out) {
     const int64_t Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), OH = g.out[1], OW = g.out[2];
+    int64_t q = n / Wp, ow = n - q * Wp, od = q / Hp, oh = q - od * Hp;  // the only divisions
     int k = 0;
     for (int j = 0; j < cols;) {
-      const int64_t q = (n + j) / Wp, ow = n + j - q * Wp;
       const int seg = static_cast<int>(std::min<int64_t>(cols - j, Wp - ow));
-      const int64_t od = q / Hp, oh = q - od * Hp;
       if (oh < OH && ow < OW) out[k++] = {j, static_cast<int>(std::min<int64_t>(seg, OW - ow)), (od * OH + oh) * OW + ow};
-      j += seg;
+      j += seg, ow = 0;
+      if (++oh == Hp) oh = 0, ++od;
     }
     return k;
   }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "ops/common.hpp"
@@ -169,6 +170,11 @@ TEST(ConvCopies, EveryIsaMatchesPlainLoops) {
                     x[((c * g.in[0] + d) * g.in[1] + h) * g.in[2] + v];
         conv::pad_input_isa(isa, x.data(), C, g, xp.data());
         ASSERT_EQ(xp, ref) << "pad_input isa=" << int(isa) << " w=" << w << " nd=" << nd;
+        // The rows only, over an earlier padded image: the same result.
+        const auto x2 = rnd(C * g.in_size(), 9);
+        conv::pad_input_isa(isa, x2.data(), C, g, xp.data());
+        conv::pad_input_isa(isa, x.data(), C, g, xp.data(), false);
+        ASSERT_EQ(xp, ref) << "pad_input rows isa=" << int(isa) << " w=" << w << " nd=" << nd;
 
         const int64_t M = 3, nw = conv::wide_cols(g);
         const auto wide = rnd(M * nw, 8);
