@@ -3,8 +3,11 @@
 // in ops/conv_quant.cc.
 //
 // Conv picks per shape: depthwise (one input channel per group) and tiny reductions -> the
-// direct kernel; 1x1 stride 1 -> the input is already the GEMM operand; otherwise im2col into
-// scratch + GEMM with the weights packed once at load. Bias and activation run in the GEMM epilogue.
+// direct kernel; 1x1 stride 1 -> the input is already the GEMM operand; stride 1 with a padded grid
+// close to the output -> the shifted path (one thread: conv::shifted_conv, an implicit GEMM on the
+// padded input with 8-row weight panels packed at load; threads: shifted rows + the threaded GEMM);
+// otherwise im2col into scratch + GEMM with the weights packed once at load. Bias and activation
+// run in the GEMM epilogue.
 // float16 and double are computed in float (converted in scratch).
 #include <algorithm>
 #include <cstring>
