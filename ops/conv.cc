@@ -3,8 +3,11 @@
 // in ops/conv_quant.cc.
 //
 // Conv picks per shape: depthwise (one input channel per group) and tiny reductions -> the
-// direct kernel; 1x1 stride 1 -> the input is already the GEMM operand; otherwise im2col into
-// scratch + GEMM with the weights packed once at load. Bias and activation run in the GEMM epilogue.
+// direct kernel; 1x1 stride 1 -> the input is already the GEMM operand; stride 1 with a padded grid
+// close to the output -> the shifted path (one thread: conv::shifted_conv, an implicit GEMM on the
+// padded input with 8-row weight panels packed at load; threads: shifted rows + the threaded GEMM);
+// otherwise im2col into scratch + GEMM with the weights packed once at load. Bias and activation
+// run in the GEMM epilogue.
 // float16 and double are computed in float (converted in scratch).
 #include <algorithm>
 #include <cstring>
@@ -44,6 +47,7 @@ struct ConvState : OpState {
   gemm::Epilogue ep;           // activation of rtml:FusedConv
   Tensor packed_w;             // constant float W: per group, packed A of [M/group, C/group * k]
   int64_t packed_m = 0, packed_k = 0;  // M and C/group*k of the packing (checked at plan)
+  Tensor shifted_w;            // the same per group in conv::kShiftRows-row panels (shifted_conv)
 };
 
 enum class ConvMethod { Direct, Pointwise, Im2col, Shifted };
@@ -53,6 +57,7 @@ struct ConvPlan : PlanData {
   int64_t N = 0, C = 0, M = 0, Cg = 0, Mg = 0, kk = 0;
   ConvMethod method = ConvMethod::Im2col;
   bool packed = false;
+  bool implicit = false;  // Shifted: conv::shifted_conv on shifted_w instead of shifted_cols + GEMM
   int threads = 1;
   int64_t col_floats = 0, gemm_floats = 0;  // scratch parts (float path)
   int64_t conv_floats = 0;                  // x, w, b, y converted to float (float16/double)
@@ -78,6 +83,10 @@ Status conv_load(LoadCtx& ctx) {
       for (int64_t gi = 0; gi < st->group; ++gi)
         gemm::pack_a(w->data<float>() + gi * mg * kdim, kdim, 1, mg, kdim, st->packed_w.data<float>() + gi * per);
       st->packed_m = mg, st->packed_k = kdim;
+      const int64_t sper = conv::shifted_packed_floats(mg, kdim);
+      st->shifted_w = Tensor(DType::F32, Shape{sper * st->group});
+      for (int64_t gi = 0; gi < st->group; ++gi)
+        conv::pack_shifted_weights(w->data<float>() + gi * mg * kdim, mg, kdim, st->shifted_w.data<float>() + gi * sper);
     }
   }
   ctx.set_out(0, st->dt);
@@ -87,9 +96,10 @@ Status conv_load(LoadCtx& ctx) {
 
 int64_t per_group_packed(const ConvPlan& p) { return gemm::packed_a_floats(p.Mg, p.Cg * p.kk); }
 
-// One image, float: y [M][out] from x [C][in].
+// One image, float: y [M][out] from x [C][in]. first: the first image of this run (the scratch
+// holds nothing of ours yet).
 void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const float* w, const float* b, float* y,
-                float* scratch, ThreadPool* pool) {
+                float* scratch, ThreadPool* pool, bool first) {
   if (p.method == ConvMethod::Direct) {
     conv::direct(x, p.C, w, p.M, st.group, b, p.g, st.ep, y);
     return;
@@ -105,7 +115,17 @@ void conv_image(const ConvState& st, const ConvPlan& p, const float* x, const fl
     float* wide = cols + r16(p.Cg * p.kk * nw);
     ws = wide + r16(p.Mg * nw);
     for (int64_t gi = 0; gi < st.group; ++gi) {
-      conv::pad_input(x + gi * p.Cg * isz, p.Cg, p.g, xp);
+      // The padded buffer is reused by every group and image: its border is zeroed once per run.
+      if (first && gi == 0) conv::pad_input(x, p.Cg, p.g, xp);
+      else conv::pad_input_rows(x + gi * p.Cg * isz, p.Cg, p.g, xp);
+      if (p.implicit) {
+        gemm::Epilogue ep = st.ep;
+        ep.bias = b ? b + gi * p.Mg : nullptr;
+        ep.bias_per_row = true;
+        conv::shifted_conv(xp, p.Cg, p.g, st.shifted_w.data<float>() + gi * conv::shifted_packed_floats(p.Mg, p.Cg * p.kk),
+                           p.Mg, ep, y + gi * p.Mg * osz);
+        continue;
+      }
       conv::shifted_cols(xp, p.Cg, p.g, cols);
       gemm::Args ga;
       ga.M = p.Mg, ga.N = nw, ga.K = p.Cg * p.kk;
@@ -167,7 +187,7 @@ Status conv_run(const KernelCtx& k) {
     if (k.n_in > 2 && k.in[2].data) to_float(st.dt, k.in[2].data, p.M, fb), b = fb;
     x = fx, w = fw, y = fy;
   }
-  for (int64_t n = 0; n < p.N; ++n) conv_image(st, p, x + n * xs, w, b, y + n * ys, scratch, pool);
+  for (int64_t n = 0; n < p.N; ++n) conv_image(st, p, x + n * xs, w, b, y + n * ys, scratch, pool, n == 0);
   if (st.dt != DType::F32) from_float(st.dt, y, p.N * ys, k.out[0].data);
   return {};
 }
@@ -215,6 +235,8 @@ Status conv_plan(PlanCtx& ctx) {
       p.threads = gemm::threads_for(ga, ctx.threads());
       p.gemm_floats = gemm::scratch_floats(ga, p.threads);
       p.col_floats = r16(conv::padded_floats(p.g, p.Cg)) + r16(p.Cg * p.kk * nw) + r16(p.Mg * nw);
+      // One thread: the implicit GEMM (no shifted_cols copy, 8-row tiles); threads split the GEMM.
+      p.implicit = p.packed && p.threads == 1;
     }
   }
   if (st.dt != DType::F32)

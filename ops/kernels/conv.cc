@@ -4,6 +4,7 @@
 #include "ops/kernels/conv.hpp"
 
 #include "ops/kernels/conv_copy_simd.hpp"
+#include "ops/kernels/conv_shifted_impl.hpp"
 #include "ops/kernels/isa.hpp"
 
 #include <algorithm>
@@ -84,16 +85,17 @@ void col2im_add(const float* col, int64_t C, const Geom& g, float* y) {
 }
 
 #ifdef RTML_HAVE_AVX512_KERNELS
-void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp);
+void pad_input_avx512(const float* x, int64_t C, const Geom& g, float* xp, bool zero);
 void compact_wide_avx512(const float* wide, int64_t M, const Geom& g, float* y);
 #endif
 
-void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp) {
+
+void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp, bool zero) {
 #ifdef RTML_HAVE_AVX512_KERNELS
-  if (isa == CopyIsa::Avx512) return pad_input_avx512(x, C, g, xp);
+  if (isa == CopyIsa::Avx512) return pad_input_avx512(x, C, g, xp, zero);
 #endif
   (void)isa;
-  detail::pad_input<xsimd::default_arch>(x, C, g, xp);
+  detail::pad_input<xsimd::default_arch>(x, C, g, xp, zero);
 }
 
 void compact_wide_isa(CopyIsa isa, const float* wide, int64_t M, const Geom& g, float* y) {
@@ -111,6 +113,44 @@ const CopyIsa kCopyBest = isa::avx512() ? CopyIsa::Avx512 : CopyIsa::Portable;
 }  // namespace
 
 void pad_input(const float* x, int64_t C, const Geom& g, float* xp) { pad_input_isa(kCopyBest, x, C, g, xp); }
+void pad_input_rows(const float* x, int64_t C, const Geom& g, float* xp) {
+  pad_input_isa(kCopyBest, x, C, g, xp, false);
+}
+
+#ifdef RTML_HAVE_AVX2_KERNELS
+void shifted_conv_avx2(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
+                       const gemm::Epilogue& ep, float* y);
+#endif
+#ifdef RTML_HAVE_AVX512_KERNELS
+void shifted_conv_avx512(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
+                         const gemm::Epilogue& ep, float* y);
+#endif
+
+void pack_shifted_weights(const float* w, int64_t M, int64_t K, float* out) {
+  for (int64_t i = 0; i < M; i += kShiftRows) {
+    float* o = out + i * K;
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t r = 0; r < kShiftRows; ++r) o[k * kShiftRows + r] = i + r < M ? w[(i + r) * K + k] : 0.0f;
+  }
+}
+
+void shifted_conv_isa(gemm::Isa isa, const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
+                      const gemm::Epilogue& ep, float* y) {
+  if (gemm::isa_available(isa)) {
+#ifdef RTML_HAVE_AVX512_KERNELS
+    if (isa == gemm::Isa::Avx512) return shifted_conv_avx512(xp, C, g, wpacked, M, ep, y);
+#endif
+#ifdef RTML_HAVE_AVX2_KERNELS
+    if (isa == gemm::Isa::Avx2) return shifted_conv_avx2(xp, C, g, wpacked, M, ep, y);
+#endif
+  }
+  detail::Shifted<xsimd::default_arch>::run(xp, C, g, wpacked, M, ep, y);
+}
+
+void shifted_conv(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
+                  const gemm::Epilogue& ep, float* y) {
+  shifted_conv_isa(gemm::best_isa(), xp, C, g, wpacked, M, ep, y);
+}
 
 void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col) {
   const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2), n = wide_cols(g);

@@ -47,13 +47,31 @@ inline int64_t padded_floats(const Geom& g, int64_t C) {
   return C * padded_dim(g, 0) * hw + hw + 16;
 }
 void pad_input(const float* x, int64_t C, const Geom& g, float* xp);
+// pad_input without the zero fill: xp already holds a padded image of the same geometry (the next
+// image of a batch reuses the buffer; its border is still 0).
+void pad_input_rows(const float* x, int64_t C, const Geom& g, float* xp);
 void shifted_cols(const float* xp, int64_t C, const Geom& g, float* col);
 void compact_wide(const float* wide, int64_t M, const Geom& g, float* y);
 // The two above per ISA, for tests (pad_input / compact_wide use the best one).
 enum class CopyIsa { Portable, Avx512 };
 bool copy_isa_available(CopyIsa isa);
-void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp);
+void pad_input_isa(CopyIsa isa, const float* x, int64_t C, const Geom& g, float* xp, bool zero = true);
 void compact_wide_isa(CopyIsa isa, const float* wide, int64_t M, const Geom& g, float* y);
+
+// The shifted convolution as an implicit GEMM (conv_shifted_impl.hpp): y[m][out] = act(bias[m] +
+// sum over (c, kd, kh, kw) of W(m, c, kd, kh, kw) * xp[window offset + wide column]), computed on
+// the wide grid but stored compact (no shifted_cols copy, no wide buffer); ep.bias is per row.
+// Packed weights (the same for every ISA): ceil(M / kShiftRows) panels of kShiftRows rows; panel i
+// holds W(i*kShiftRows + r, k) at [i*K*kShiftRows + k*kShiftRows + r], K = C*k_size(), k in the
+// order (c, kd, kh, kw); rows past M are 0. 8 rows: small CNNs have 8, 16, 32... channels.
+constexpr int kShiftRows = 8;
+inline int64_t shifted_packed_floats(int64_t M, int64_t K) { return (M + kShiftRows - 1) / kShiftRows * kShiftRows * K; }
+void pack_shifted_weights(const float* w, int64_t M, int64_t K, float* out);  // w row-major [M][K]
+void shifted_conv(const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
+                  const gemm::Epilogue& ep, float* y);
+// Per ISA, for tests (Scalar means the portable build; an ISA the host lacks falls back to it).
+void shifted_conv_isa(gemm::Isa isa, const float* xp, int64_t C, const Geom& g, const float* wpacked, int64_t M,
+                      const gemm::Epilogue& ep, float* y);
 
 // Direct convolution of one image: x [C][in], w [M][C/group][k], y [M][out] = act(conv + bias).
 void direct(const float* x, int64_t C, const float* w, int64_t M, int64_t group, const float* bias, const Geom& g,

@@ -43,10 +43,11 @@ inline void fill_zero(float* dst, int64_t n) {
   for (; i < n; ++i) dst[i] = 0.0f;
 }
 
+// zero = false: only the image rows are copied (the border is still 0 from an earlier call).
 template <class Arch>
-void pad_input(const float* x, int64_t C, const Geom& g, float* xp) {
+void pad_input(const float* x, int64_t C, const Geom& g, float* xp, bool zero = true) {
   const int64_t Dp = padded_dim(g, 0), Hp = padded_dim(g, 1), Wp = padded_dim(g, 2);
-  fill_zero<Arch>(xp, padded_floats(g, C));
+  if (zero) fill_zero<Arch>(xp, padded_floats(g, C));
   for (int64_t c = 0; c < C; ++c)
     for (int64_t d = 0; d < g.in[0]; ++d)
       for (int64_t h = 0; h < g.in[1]; ++h)

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "ops/common.hpp"
@@ -169,6 +170,11 @@ TEST(ConvCopies, EveryIsaMatchesPlainLoops) {
                     x[((c * g.in[0] + d) * g.in[1] + h) * g.in[2] + v];
         conv::pad_input_isa(isa, x.data(), C, g, xp.data());
         ASSERT_EQ(xp, ref) << "pad_input isa=" << int(isa) << " w=" << w << " nd=" << nd;
+        // The rows only, over an earlier padded image: the same result.
+        const auto x2 = rnd(C * g.in_size(), 9);
+        conv::pad_input_isa(isa, x2.data(), C, g, xp.data());
+        conv::pad_input_isa(isa, x.data(), C, g, xp.data(), false);
+        ASSERT_EQ(xp, ref) << "pad_input rows isa=" << int(isa) << " w=" << w << " nd=" << nd;
 
         const int64_t M = 3, nw = conv::wide_cols(g);
         const auto wide = rnd(M * nw, 8);
@@ -181,6 +187,50 @@ TEST(ConvCopies, EveryIsaMatchesPlainLoops) {
         conv::compact_wide_isa(isa, wide.data(), M, g, y.data());
         ASSERT_EQ(y, yref) << "compact_wide isa=" << int(isa) << " w=" << w << " nd=" << nd;
       }
+  }
+}
+
+// The implicit shifted GEMM (shifted_conv) on every variant the host runs, against the plain
+// direct convolution: channel counts around the 8-row panels (1, 5, 8, 13, 16, 33), row widths
+// around the vector and tile widths, 2-D and 3-D, dilations, with bias and ReLU.
+TEST(ConvShifted, EveryIsaMatchesDirect) {
+  for (gemm::Isa isa : {gemm::Isa::Portable, gemm::Isa::Avx2, gemm::Isa::Avx512}) {
+    if (!gemm::isa_available(isa)) {
+      std::printf("shifted conv: variant %d not available on this host (or RTML_ISA), skipped\n", int(isa));
+      continue;
+    }
+    for (int64_t w : {1, 7, 16, 17, 28, 50})
+      for (int nd : {2, 3})
+        for (int64_t C : {1, 3})
+          for (int64_t M : {1, 5, 8, 13, 16, 33})
+            for (int64_t dil : {1, 2}) {
+              if (nd == 3 && (M % 8 != 5 || dil == 2)) continue;  // keep the 3-D cases few
+              conv::Geom g;
+              g.nd = nd;
+              const int64_t in[3] = {nd == 3 ? 3 : 1, 5, w};
+              for (int i = 0; i < 3; ++i) {
+                g.in[i] = in[i];
+                if (i >= 3 - nd) g.pb[i] = 1, g.pe[i] = i == 2 ? 2 : 1, g.k[i] = i == 1 ? 2 : 3, g.d[i] = dil;
+                g.out[i] = g.in[i] + g.pb[i] + g.pe[i] - (g.k[i] - 1) * g.d[i];
+              }
+              if (g.out[0] < 1 || g.out[1] < 1 || g.out[2] < 1) continue;
+              const int64_t K = C * g.k_size();
+              const auto x = rnd(C * g.in_size(), 11), wt = rnd(M * K, 12), bias = rnd(M, 13);
+              gemm::Epilogue ep;
+              ep.bias = bias.data(), ep.bias_per_row = true, ep.act = gemm::Act::Relu;
+              std::vector<float> yref(M * g.out_size());
+              conv::direct(x.data(), C, wt.data(), M, 1, bias.data(), g, ep, yref.data());
+              std::vector<float> packed(conv::shifted_packed_floats(M, K));
+              conv::pack_shifted_weights(wt.data(), M, K, packed.data());
+              std::vector<float> xp(conv::padded_floats(g, C)), y(yref.size() + 1, -7.0f);
+              conv::pad_input(x.data(), C, g, xp.data());
+              conv::shifted_conv_isa(isa, xp.data(), C, g, packed.data(), M, ep, y.data());
+              ASSERT_EQ(y.back(), -7.0f) << "stored past the output";
+              for (size_t i = 0; i < yref.size(); ++i)
+                ASSERT_NEAR(y[i], yref[i], 1e-4 * (1 + std::fabs(yref[i])))
+                    << "isa=" << int(isa) << " w=" << w << " nd=" << nd << " C=" << C << " M=" << M << " d=" << dil
+                    << " @" << i;
+            }
   }
 }
 
