@@ -63,7 +63,8 @@ void maxpool_rows(const T* x, T* y, int64_t planes, const conv::Geom& g) {
     for (int64_t kw = 0; kw < g.k[2]; ++kw) tap_range(kw * g.d[2] - g.pb[2], g.s[2], g.in[2], OW, &lo_w[kw], &hi_w[kw]);
   // 2x2 windows, stride 2, no padding or dilation (the common CNN downsampling): two rows at once.
   if (g.k[0] == 1 && g.s[0] == 1 && g.k[1] == 2 && g.k[2] == 2 && g.s[1] == 2 && g.s[2] == 2 && g.d[1] == 1 &&
-      g.d[2] == 1 && g.pb[0] == 0 && g.pb[1] == 0 && g.pb[2] == 0 && g.pe[1] == 0 && g.pe[2] == 0) {
+      g.d[2] == 1 && g.pb[0] == 0 && g.pb[1] == 0 && g.pb[2] == 0 && g.pe[1] == 0 && g.pe[2] == 0 &&
+      2 * g.out[1] <= g.in[1] && 2 * OW <= g.in[2]) {  // ceil_mode can add a window past the input
     for (int64_t nc = 0; nc < planes; ++nc)
       for (int64_t od = 0; od < g.out[0]; ++od)
         for (int64_t oh = 0; oh < g.out[1]; ++oh) {

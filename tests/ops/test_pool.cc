@@ -131,6 +131,7 @@ const std::vector<PoolCase> kCases = {
     {{3, 4, 17}, {3}, {2}, {}, {1, 1}},
     {{1, 2, 5, 6, 7}, {2, 3, 2}, {1, 2, 2}, {}, {1, 0, 1, 0, 1, 1}},
     {{1, 1, 1, 1}, {1, 1}, {}, {}, {}},
+    {{1, 3, 5, 7}, {2, 2}, {2, 2}, {}, {}, true},  // ceil_mode: a last window past an odd input
 };
 
 TEST(MaxPool, Float) {
