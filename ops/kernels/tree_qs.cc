@@ -1,6 +1,8 @@
 // tree_qs.cc - the QuickScorer form of small-tree float forests (tree_forest.hpp: QsForm) and its
 // kernel over blocks of 16 rows with AVX-512 (one 512-bit compare tests a node for all 16 rows;
-// each row's leaf set of a tree is one 64-bit word, 16 rows two vectors).
+// each row's leaf set of a tree is one 64-bit word, 16 rows two vectors, or one 32-bit word when
+// every tree has at most 32 leaves); also the vectorised float -> key conversion (float_keys) and
+// the gathered single-target sums (qs_sum16).
 //
 // Why: the walk costs depth x 7 instructions per row and tree however the rows fall; here a node
 // costs about ten instructions for 16 rows, and only the nodes whose test holds for at least one
