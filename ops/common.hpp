@@ -1,9 +1,11 @@
-// common.hpp - small helpers every operator family uses: axes, broadcasting shapes, dtype visits.
+// common.hpp - small helpers every operator family uses: axes, integer shape inputs, broadcasting
+// shapes, dtype visits.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "engine/op.hpp"
 
@@ -13,6 +15,17 @@ namespace rtml {
 inline bool normalize_axis(int64_t axis, int rank, int64_t* out) {
   if (axis < -rank || axis >= rank) return false;
   *out = axis < 0 ? axis + rank : axis;
+  return true;
+}
+
+// An int32/int64 tensor's elements as int64 (plan time: may allocate). False for other types.
+inline bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
+  out->clear();
+  if (!v) return false;
+  const int64_t n = v->numel();
+  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
+  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
+  else return false;
   return true;
 }
 

@@ -134,16 +134,6 @@ void dense_strides(const Shape& s, int64_t* st) {
   for (int i = s.rank() - 1; i >= 0; --i) st[i] = acc, acc *= s[i];
 }
 
-bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
-  out->clear();
-  if (!v) return false;
-  const int64_t n = v->numel();
-  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
-  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
-  else return false;
-  return true;
-}
-
 Status tensor_in_load(LoadCtx& ctx) {
   if (!ctx.has_input(0)) return ctx.invalid("needs an input");
   if (ctx.in_kind(0) != ValueKind::Tensor) return ctx.unsupported("only tensor inputs are supported");

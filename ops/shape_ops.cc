@@ -18,17 +18,6 @@ namespace {
 // a hostile shape input from sizing a huge arena. 2^32 elements is far beyond any real model.
 constexpr int64_t kMaxMadeElements = int64_t(1) << 32;
 
-// An int32/int64 tensor's elements as int64 (plan time: may allocate). False for other types.
-bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
-  out->clear();
-  if (!v) return false;
-  const int64_t n = v->numel();
-  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
-  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
-  else return false;
-  return true;
-}
-
 std::string ints_str(const std::vector<int64_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) {

@@ -11,16 +11,6 @@
 namespace rtml {
 namespace {
 
-bool read_ints(const TensorView* v, std::vector<int64_t>* out) {
-  out->clear();
-  if (!v) return false;
-  const int64_t n = v->numel();
-  if (v->dtype == DType::I64) out->assign(v->as<int64_t>(), v->as<int64_t>() + n);
-  else if (v->dtype == DType::I32) out->assign(v->as<int32_t>(), v->as<int32_t>() + n);
-  else return false;
-  return true;
-}
-
 int64_t prod(const Shape& s, int b, int e) {
   int64_t n = 1;
   for (int i = b; i < e; ++i) n *= s[i];
