@@ -63,15 +63,23 @@ struct ConvPlan : PlanData {
   int64_t conv_floats = 0;                  // x, w, b, y converted to float (float16/double)
 };
 
-Status conv_load(LoadCtx& ctx) {
+// What Conv and ConvTranspose read alike: one float type for X, W and B, the window attributes,
+// group.
+template <class State>
+Status load_conv_common(LoadCtx& ctx, State* st) {
   if (Status s = ctx.require_input(0, {DType::F32, DType::F16, DType::F64}); !s.ok()) return s;
-  auto st = std::make_shared<ConvState>();
   st->dt = ctx.in_dtype(0);
   if (ctx.in_dtype(1) != st->dt || (ctx.has_input(2) && ctx.in_dtype(2) != st->dt))
     return ctx.invalid("X, W and B must have the same type");
   if (Status s = conv::read_window_attrs(ctx, &st->wa); !s.ok()) return s;
   st->group = ctx.attr_int("group", 1);
   if (st->group < 1) return ctx.invalid("group must be >= 1");
+  return {};
+}
+
+Status conv_load(LoadCtx& ctx) {
+  auto st = std::make_shared<ConvState>();
+  if (Status s = load_conv_common(ctx, st.get()); !s.ok()) return s;
   if (ctx.node.domain == "rtml")
     if (Status s = load_fused_activation(ctx, &st->ep); !s.ok()) return s;
   if (const Tensor* w = ctx.in_const(1); w && st->dt == DType::F32 && w->shape().rank() >= 3) {
@@ -266,14 +274,8 @@ struct ConvTPlan : PlanData {
 };
 
 Status convt_load(LoadCtx& ctx) {
-  if (Status s = ctx.require_input(0, {DType::F32, DType::F16, DType::F64}); !s.ok()) return s;
   auto st = std::make_shared<ConvTState>();
-  st->dt = ctx.in_dtype(0);
-  if (ctx.in_dtype(1) != st->dt || (ctx.has_input(2) && ctx.in_dtype(2) != st->dt))
-    return ctx.invalid("X, W and B must have the same type");
-  if (Status s = conv::read_window_attrs(ctx, &st->wa); !s.ok()) return s;
-  st->group = ctx.attr_int("group", 1);
-  if (st->group < 1) return ctx.invalid("group must be >= 1");
+  if (Status s = load_conv_common(ctx, st.get()); !s.ok()) return s;
   if (const Tensor* w = ctx.in_const(1); w && st->dt == DType::F32 && w->shape().rank() >= 3) {
     const int64_t C = w->shape()[0];
     if (C % st->group == 0 && C > 0) {
