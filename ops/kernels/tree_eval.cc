@@ -144,10 +144,7 @@ void acc_qs(const Forest<T>& f, const T* x, int64_t n, int64_t stride, T* score,
   const int32_t* lt = f.leaf_target.data();
   for (int64_t r0 = 0; r0 < n; r0 += R) {
     const int64_t m = std::min<int64_t>(R, n - r0);
-    for (int l = 0; l < R; ++l) {
-      const T* row = x + (r0 + std::min<int64_t>(l, m - 1)) * stride;
-      for (int32_t c = 0; c < F; ++c) xk[c * R + l] = static_cast<int32_t>(key_of(row[c]));
-    }
+    regroup<T, R>(x + r0 * stride, m, stride, F, work);  // the caller checked: no NaN
     qs_leaves16(f.qs, F, NT, xk, bv, leaves);
     T* s = score + r0 * K;
     uint8_t* h = has + r0 * K;
