@@ -1,8 +1,8 @@
 // bench_trees.cc - the tree-ensemble kernel alone: rows x trees x depth on random complete trees
 // (BRANCH_LEQ, one target, float): Auto (what the operator runs), the interleaved walk, the
-// QuickScorer kernel and the scalar reference.
+// QuickScorer kernel, the level tables and the scalar reference.
 // Counter ns_per_row_tree = time / (rows * trees).
-//   build/bench/bench_trees --benchmark_filter='(Interleaved|QuickScorer)/1000/100/6'
+//   build/bench/bench_trees --benchmark_filter='(Interleaved|QuickScorer|Levels)/1000/100/6'
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -84,16 +84,18 @@ void Auto(benchmark::State& s) { run(s, Path::Auto); }
 void Interleaved(benchmark::State& s) { run(s, Path::Interleaved); }
 void QuickScorer(benchmark::State& s) { run(s, Path::QuickScorer); }
 void Reference(benchmark::State& s) { run(s, Path::Reference); }
+void Levels(benchmark::State& s) { run(s, Path::Levels); }
 
 void args(benchmark::internal::Benchmark* b) {
   for (int rows : {1, 1000})
     for (int trees : {100, 500})
-      for (int depth : {4, 6, 8, 12}) b->Args({rows, trees, depth});
+      for (int depth : {3, 4, 6, 8, 10, 12}) b->Args({rows, trees, depth});
 }
 
 BENCHMARK(Auto)->Apply(args);
 BENCHMARK(Interleaved)->Apply(args);
 BENCHMARK(QuickScorer)->Apply(args);
+BENCHMARK(Levels)->Apply(args);
 BENCHMARK(Reference)->Apply(args);
 
 }  // namespace

@@ -225,6 +225,7 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
     nd.jrel = static_cast<int32_t>((static_cast<int64_t>(nd.jrel) - static_cast<int64_t>(i)) * static_cast<int64_t>(sizeof(Node<T>)));
   }
   build_qs(&f);
+  build_levels(&f);
   return "";
 }
 

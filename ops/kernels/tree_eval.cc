@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <type_traits>
 
 #include "ops/kernels/tree_walk.hpp"
@@ -176,6 +178,57 @@ void acc_qs(const Forest<T>& f, const T* x, int64_t n, int64_t stride, T* score,
   }
 }
 
+// Blocks of rows through the level tables (tree_levels.cc), tree by tree: the rows regrouped 16
+// to a group; single-value sums add in a vector per group in tree order, from the rows' current
+// scores, as the reference does. Returns false (nothing done) when a value is NaN.
+template <Op kOp, class T>
+bool acc_levels(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score,
+                uint8_t* has, T* work) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    const LevelForm& lf = f.levels;
+    const int32_t K = f.info.n_targets, F = std::max<int32_t>(1, f.n_features);
+    const int64_t groups = (n + 15) / 16;
+    if (f.n_features > 0 && regroup<T, 16>(x, n, stride, f.n_features, work)) return false;
+    const int32_t* xk = reinterpret_cast<const int32_t*>(work);
+    const int64_t rows = groups * 16;
+    float* acc = work + rows * F;  // K x rows (sums) or rows (leaf entries)
+    if (kOp == Op::Sum && lf.values) {
+      // acc[k * rows + r]: target k of row r, from the row's score; each tree adds to its target.
+      for (int32_t k = 0; k < K; ++k)
+        for (int64_t r = 0; r < rows; ++r) acc[k * rows + r] = r < n ? score[r * K + k] : 0.0f;
+      for (int32_t t = t0; t < t1; ++t) levels_tree16(lf, t, xk, F, groups, acc + lf.target[t] * rows, nullptr);
+      for (int32_t k = 0; k < K; ++k) {  // the targets some tree of [t0, t1) feeds
+        if (std::find(lf.target.begin() + t0, lf.target.begin() + t1, k) == lf.target.begin() + t1) continue;
+        for (int64_t r = 0; r < n; ++r) score[r * K + k] = acc[k * rows + r], has[r * K + k] = 1;
+      }
+      return true;
+    }
+    int32_t* out = reinterpret_cast<int32_t*>(acc);
+    const int32_t* lt = f.leaf_target.data();
+    for (int32_t t = t0; t < t1; ++t) {
+      levels_tree16(lf, t, xk, F, groups, nullptr, out);
+      if (lf.values) {
+        const int32_t k = lf.target[t];
+        for (int64_t r = 0; r < n; ++r) {
+          float v;
+          std::memcpy(&v, &out[r], sizeof v);
+          add<kOp>(score[r * K + k], has[r * K + k], v);
+        }
+      } else if (f.one_weight) {
+        for (int64_t r = 0; r < n; ++r) {
+          const int64_t i = r * K + lt[out[r]];
+          add<kOp>(score[i], has[i], f.leaf_value[out[r]]);
+        }
+      } else {
+        for (int64_t r = 0; r < n; ++r) add_leaf<kOp>(f, out[r], score + r * K, has + r * K);
+      }
+    }
+    return true;
+  }
+}
+
 // One row through kLanes trees at a time (a single prediction: no rows to interleave).
 // Single-value forests sum in a register: through memory, the adds of one row form a
 // store-to-load chain that cost as much as the walks.
@@ -222,9 +275,26 @@ bool has_nan(const T* x, int64_t n, int64_t stride, int32_t cols) {
   return worst > kInfBits<T>;
 }
 
+// RTML_TREE_PATH=reference|walk|quickscorer|levels in the environment replaces Path::Auto (to
+// compare the kernels on a real model; a form the forest lacks falls back as Auto would).
+Path env_path() {
+  static const Path p = [] {
+    const char* e = std::getenv("RTML_TREE_PATH");
+    if (!e) return Path::Auto;
+    const std::string v(e);
+    if (v == "reference") return Path::Reference;
+    if (v == "walk") return Path::Interleaved;
+    if (v == "quickscorer") return Path::QuickScorer;
+    if (v == "levels") return Path::Levels;
+    return Path::Auto;
+  }();
+  return p;
+}
+
 template <Op kOp, class T>
 void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score, uint8_t* has,
             T* work, Path path) {
+  if (path == Path::Auto) path = env_path();
   if (path == Path::Reference) return acc_reference<kOp>(f, x, n, stride, t0, t1, score, has);
   if (!work) return acc_reference<kOp>(f, x, n, stride, t0, t1, score, has);
   // Why n < 4: below that, interleaving trees of one row beats padding groups of rows.
@@ -237,10 +307,13 @@ void acc_op(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t
     }
     return;
   }
+  // Auto: the level tables where they pay, else QuickScorer where it pays, else the walk.
+  const bool levels = f.levels.ok && (path == Path::Levels || (path == Path::Auto && f.levels.prefer && levels_available()));
   if (std::is_same_v<T, float> && f.qs.ok && t0 == 0 && t1 == f.n_trees() &&
-      (path == Path::QuickScorer || (path == Path::Auto && f.qs.prefer && qs_available())) &&
+      (path == Path::QuickScorer || (path == Path::Auto && !levels && f.qs.prefer && qs_available())) &&
       !has_nan(x, n, stride, f.n_features))
     return acc_qs<kOp>(f, x, n, stride, score, has, work);
+  if (std::is_same_v<T, float> && levels && acc_levels<kOp>(f, x, n, stride, t0, t1, score, has, work)) return;
   const bool nan = f.n_features > 0 && regroup<T, kGroup>(x, n, stride, f.n_features, work);
   if (nan) acc_rows<kOp, T, true>(f, n, t0, t1, score, has, work);
   else acc_rows<kOp, T, false>(f, n, t0, t1, score, has, work);
@@ -350,7 +423,9 @@ void write_scores(const T* score, const uint8_t* has, int32_t m, Post post, int 
 template <class T>
 int64_t work_elems(const Forest<T>& f, int64_t n) {
   const int64_t walk = (n + kGroup - 1) / kGroup * kGroup * std::max<int32_t>(1, f.n_features);
-  return f.qs.ok ? std::max(walk, qs_offsets(f).end) : walk;
+  const int64_t levels =
+      f.levels.ok ? (n + 15) / 16 * 16 * (std::max<int32_t>(1, f.n_features) + std::max<int32_t>(1, f.info.n_targets)) : 0;
+  return std::max({walk, levels, f.qs.ok ? qs_offsets(f).end : int64_t{0}});
 }
 
 template <class T>

@@ -113,6 +113,27 @@ inline Key<T> key_of(T v) {
   return mag > kInfBits<T> ? kMax : k;  // NaN: the largest key
 }
 
+// Level-table form of a float forest of shallow trees (tree_levels.cc): each tree padded to the
+// complete binary tree of its depth D and stored level by level, so that a row's position in a
+// level is a number i < 2^L and a step is  i = 2i + (x[feat[i]] > thr[i])  with no pointers.
+// 16 rows walk one tree side by side in a 512-bit vector: node tables of up to 128 entries are
+// read with permutes from registers, larger ones and the row values with gathers.
+// A leaf above depth D is padded with nodes that always go left (thr = the NaN key) and its value
+// repeated in every slot below it. Per tree, in int32 words, each block a multiple of 16:
+//   for L in 0 .. D-1: thr[P_L], xo[P_L]   (P_L = max(16, 2^L); xo = feature * 16)
+//   leaves[max(16, 2^D)]                   (float bits of the value when `values`, else leaf number)
+struct LevelForm {
+  bool ok = false;
+  bool prefer = false;              // Path::Auto takes it (on hosts with AVX-512)
+  bool values = false;              // leaves hold values, not leaf numbers: every leaf has one
+                                    // weight and the leaves of a tree share its target
+  std::vector<int32_t> target;      // values: per tree, the target of its leaves
+  std::vector<int32_t> depth;       // per tree
+  std::vector<int64_t> begin;       // per tree: offset of its tables in `data`
+  std::vector<int32_t> data;
+};
+constexpr int32_t kLevelsMaxDepth = 10;
+
 template <class T>
 struct Node {
   Key<T> thr;    // key_of(threshold); never the NaN key
@@ -156,6 +177,7 @@ struct Forest {
   std::vector<T> w_value;
   std::vector<T> base;               // info.base in T
   QsForm qs;                         // float forests of small trees (tree_qs.cc)
+  LevelForm levels;                  // float forests of shallow trees (tree_levels.cc)
   int32_t n_trees() const { return static_cast<int32_t>(tree_begin.size()); }
 };
 
@@ -167,6 +189,10 @@ std::string build_forest(const TreeGraph& g, const ForestInfo& info, Forest<T>* 
 // Fills f->qs when the forest qualifies (float, proper trees, <= 64 leaves each).
 template <class T>
 void build_qs(Forest<T>* f);
+
+// Fills f->levels when the forest qualifies (float, every tree at most kLevelsMaxDepth deep).
+template <class T>
+void build_levels(Forest<T>* f);
 
 // ---- evaluation (ops/kernels/tree_eval.cc) ---------------------------------------------------
 
@@ -181,7 +207,18 @@ struct RowScores {
 // Which traversal runs; Auto picks the fastest, the others exist for tests and benchmarks.
 // QuickScorer needs f.qs.ok and every tree (else it walks); it runs the vector kernel where the
 // host has AVX-512 and the scalar form of the same algorithm otherwise.
-enum class Path : uint8_t { Auto, Reference, Interleaved, QuickScorer };
+enum class Path : uint8_t { Auto, Reference, Interleaved, QuickScorer, Levels };
+
+// The level-table kernel (tree_levels.cc) has its vector form on this host (AVX-512).
+bool levels_available();
+// Tree t of the level form for `groups` groups of 16 rows, group g's keys at xk + g * F * 16
+// (feature c of row r at [c * 16 + r]), no NaN among them. With acc: acc[g * 16 + r] += the
+// leaf's value (lf.values); else out[g * 16 + r] = the leaf's table entry.
+void levels_tree16(const LevelForm& lf, int32_t t, const int32_t* xk, int32_t F, int64_t groups, float* acc,
+                   int32_t* out);
+// The scalar form, whatever the host (what levels_tree16 runs without AVX-512).
+void levels_tree16_scalar(const LevelForm& lf, int32_t t, const int32_t* xk, int32_t F, int64_t groups, float* acc,
+                          int32_t* out);
 
 // The QuickScorer kernel (tree_qs.cc) has its vector form on this host.
 bool qs_available();

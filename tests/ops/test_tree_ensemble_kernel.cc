@@ -88,7 +88,9 @@ Case make_case(uint32_t seed, int n_trees, int depth, int n_targets, int only_ta
   gen.max_mode = max_mode;
   std::vector<std::vector<std::pair<int32_t, double>>> w;
   std::vector<std::vector<double>> sets;
-  for (int t = 0; t < n_trees; ++t) gen.g.roots.push_back(gen.tree(depth, n_targets, only_target, &w));
+  // only_target -2: tree t feeds target t % n_targets only (gradient boosting's classifiers).
+  for (int t = 0; t < n_trees; ++t)
+    gen.g.roots.push_back(gen.tree(depth, n_targets, only_target == -2 ? t % n_targets : only_target, &w));
   // Re-derive member sets per node from the generation order.
   TreeGraph& g = gen.g;
   sets.assign(g.size(), {});
@@ -188,7 +190,7 @@ void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
   std::vector<T> ref_s(n * K, 0);
   std::vector<uint8_t> ref_h(n * K, 0);
   naive_acc<T>(c, x.data(), n, cols, 0, f.n_trees(), ref_s.data(), ref_h.data());
-  for (Path path : {Path::Reference, Path::Interleaved, Path::QuickScorer, Path::Auto}) {
+  for (Path path : {Path::Reference, Path::Interleaved, Path::QuickScorer, Path::Levels, Path::Auto}) {
     std::vector<T> s(n * K, 0);
     std::vector<uint8_t> h(n * K, 0);
     std::vector<T> work(static_cast<size_t>(work_elems(f, n)));
@@ -289,6 +291,108 @@ TEST(TreeKernel, QuickScorerVectorEqualsScalar) {
   }
   EXPECT_GT(narrow, 0);
   EXPECT_GT(wide, 0);
+}
+
+// Shallow forests (every tree at most kLevelsMaxDepth steps, EQ / MEMBER chains included) have
+// the level-table form; its sums equal the reference's in every path, whole and split by trees.
+TEST(TreeKernel, LevelsMatchTheReference) {
+  uint32_t seed = 1500;
+  int level_forests = 0, with_values = 0, with_numbers = 0;
+  for (int targets : {1, 3}) {
+    for (int only : {-1, 1, -2}) {
+      if (targets == 1 && only != -1) continue;
+      for (Agg agg : {Agg::Sum, Agg::Min, Agg::Max}) {
+        for (int64_t n : {4, 16, 17, 64, 100, 130}) {
+          for (int shape = 0; shape < 2; ++shape) {
+            // every mode at depth 3, or ordered tests only down to depth 10 (table lookups by
+            // gather below level 7)
+            Case c = shape == 0 ? make_case(seed++, 9, 3, targets, only, agg) : make_case(seed++, 5, 10, targets, only, agg, 3);
+            Forest<float> f;
+            ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+            if (!f.levels.ok) continue;
+            ++level_forests;
+            (f.levels.values ? with_values : with_numbers)++;
+            check_case<float>(c, n, false, seed);
+            check_case<float>(c, n, true, seed + 1);  // NaN blocks take the walk
+            // Trees split in three ranges over all rows, merged row by row.
+            const int K = c.info.n_targets, cols = 6;
+            std::vector<float> x = inputs<float>(seed + 2, n, cols, false);
+            std::vector<float> ref_s(n * K, 0);
+            std::vector<uint8_t> ref_h(n * K, 0);
+            naive_acc<float>(c, x.data(), n, cols, 0, f.n_trees(), ref_s.data(), ref_h.data());
+            std::vector<float> s[3];
+            std::vector<uint8_t> h[3];
+            std::vector<float> work(static_cast<size_t>(work_elems(f, n)));
+            const int32_t NT = f.n_trees();
+            for (int p = 0; p < 3; ++p) {
+              s[p].assign(n * K, 0);
+              h[p].assign(n * K, 0);
+              accumulate(f, x.data(), n, cols, NT * p / 3, NT * (p + 1) / 3, s[p].data(), h[p].data(), work.data(),
+                         Path::Levels);
+            }
+            for (int64_t r = 0; r < n; ++r) {
+              merge_scores(f, &s[0][r * K], &h[0][r * K], &s[1][r * K], &h[1][r * K]);
+              merge_scores(f, &s[0][r * K], &h[0][r * K], &s[2][r * K], &h[2][r * K]);
+              for (int k = 0; k < K; ++k) {
+                ASSERT_EQ(h[0][r * K + k], ref_h[r * K + k]) << "row " << r << " target " << k;
+                if (ref_h[r * K + k]) ASSERT_NEAR(s[0][r * K + k], ref_s[r * K + k], 1e-4 * (1 + std::fabs(ref_s[r * K + k])));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(level_forests, 50);
+  EXPECT_GT(with_values, 0);
+  EXPECT_GT(with_numbers, 0);
+}
+
+// Too deep a tree: no level form (the walk takes it).
+TEST(TreeKernel, LevelsFormOnlyForShallowTrees) {
+  Case c = make_case(77, 2, kLevelsMaxDepth + 1, 1, -1, Agg::Sum, 3);
+  Forest<float> f;
+  ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+  bool deep = false;
+  for (int32_t d : f.tree_depth) deep |= d > kLevelsMaxDepth;
+  EXPECT_EQ(f.levels.ok, !deep);
+  Forest<double> fd;
+  ASSERT_EQ(build_forest(c.g, c.info, &fd), "");
+  EXPECT_FALSE(fd.levels.ok);  // float forests only
+}
+
+// The AVX-512 kernel against the scalar form, tree by tree, at every depth 0 .. kLevelsMaxDepth
+// (a lone leaf, register tables, gathered tables) and group counts around the interleave width.
+TEST(TreeKernel, LevelsVectorEqualsScalar) {
+  if (!levels_available()) GTEST_SKIP() << "this host has no AVX-512 (the scalar form is what runs here)";
+  int depths_seen[kLevelsMaxDepth + 1] = {};
+  for (uint32_t seed = 2000; seed < 2060; ++seed) {
+    const int depth = static_cast<int>(seed % (kLevelsMaxDepth + 1));
+    Case c = make_case(seed, 4, depth, 1, -1, Agg::Sum, 3);
+    Forest<float> f;
+    ASSERT_EQ(build_forest(c.g, c.info, &f), "");
+    ASSERT_TRUE(f.levels.ok);
+    const int32_t F = std::max(1, f.n_features);
+    for (int64_t groups : {1, 3, 4, 5, 9}) {
+      std::vector<float> x = inputs<float>(seed, groups * 16, F, false);
+      std::vector<int32_t> xk(static_cast<size_t>(groups * 16 * F));
+      for (int64_t g = 0; g < groups; ++g)
+        for (int r = 0; r < 16; ++r)
+          for (int32_t k = 0; k < F; ++k) xk[(g * F + k) * 16 + r] = key_of(x[(g * 16 + r) * F + k]);
+      for (int32_t t = 0; t < f.n_trees(); ++t) {
+        depths_seen[f.levels.depth[t]]++;
+        std::vector<int32_t> a(groups * 16, -7), b(groups * 16, -9);
+        levels_tree16(f.levels, t, xk.data(), F, groups, nullptr, a.data());
+        levels_tree16_scalar(f.levels, t, xk.data(), F, groups, nullptr, b.data());
+        ASSERT_EQ(a, b) << "seed " << seed << " tree " << t << " groups " << groups;
+        std::vector<float> acc(groups * 16, 0.25f), ref(groups * 16, 0.25f);
+        levels_tree16(f.levels, t, xk.data(), F, groups, acc.data(), nullptr);
+        levels_tree16_scalar(f.levels, t, xk.data(), F, groups, ref.data(), nullptr);
+        ASSERT_EQ(acc, ref) << "seed " << seed << " tree " << t;
+      }
+    }
+  }
+  for (int d = 0; d <= kLevelsMaxDepth; ++d) EXPECT_GT(depths_seen[d], 0) << "no tree of depth " << d;
 }
 
 // The vectorised key conversion equals key_of element by element, for every length (masked
