@@ -68,7 +68,9 @@ template <class T, int L>
 bool regroup(const T* x, int64_t n, int64_t stride, int32_t F, T* out) {
   using K = Key<T>;
   K* ko = reinterpret_cast<K*>(out);
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<T, float> && L == 16) {
+    return keys16(x, n, stride, F, ko);
+  } else if constexpr (std::is_same_v<T, float>) {
     // Keys of a row at once (vectorised), then spread to the lanes.
     constexpr int32_t kBuf = 256;
     alignas(64) int32_t buf[kBuf];

@@ -121,7 +121,7 @@ void build_levels(Forest<T>* fp) {
     // for D = 0 .. 10. QuickScorer costs ~0.6 ns per tree plus ~0.1 per branch node on those
     // forests, and ~0.6x that on the converters' (rows cluster: the per-feature lists stop early).
     // The walk costs ~0.7 ns a step, more than these at every depth.
-    static constexpr double kCost[kLevelsMaxDepth + 1] = {0.15, 0.3, 0.38, 0.49, 0.76, 1.13, 1.44, 2.06, 2.78, 3.85, 5.44};
+    static constexpr double kCost[kLevelsMaxDepth + 1] = {0.15, 0.3, 0.38, 0.49, 0.76, 1.13, 1.44, 2.06, 2.6, 3.85, 5.44};
     double cost = 0;
     for (int32_t t = 0; t < NT; ++t) cost += kCost[f.tree_depth[t]];
     if (!lf.values) cost += 0.5 * NT;  // leaves added one row at a time
@@ -209,7 +209,12 @@ RTML_LEVELS_TARGET __attribute__((always_inline)) inline void levels_from(const 
     for (int g = 0; g < G; ++g) {
       const __mmask16 b5 = _mm512_test_epi32_mask(loc[g], _mm512_set1_epi32(32));
       const __mmask16 b6 = _mm512_test_epi32_mask(loc[g], _mm512_set1_epi32(64));
-      leaf[g] = lookup<(1 << D)>(d, loc[g], b5, b6);
+      if constexpr (D == 8) {  // 256 leaves: permutes still beat a gather (measured)
+        const __mmask16 b7 = _mm512_test_epi32_mask(loc[g], _mm512_set1_epi32(128));
+        leaf[g] = _mm512_mask_blend_epi32(b7, lookup<128>(d, loc[g], b5, b6), lookup<128>(d + 128, loc[g], b5, b6));
+      } else {
+        leaf[g] = lookup<(1 << D)>(d, loc[g], b5, b6);
+      }
     }
   }
 }
@@ -247,7 +252,10 @@ RTML_LEVELS_TARGET void tree_at(const int32_t* d, const int32_t* xk, int64_t gro
                                 int32_t* out) {
   int64_t g = 0;
   for (; g + kInterleave <= groups; g += kInterleave) groups_at<D, kInterleave>(d, xk, g, stride, acc, out);
-  for (; g < groups; ++g) groups_at<D, 1>(d, xk, g, stride, acc, out);
+  static_assert(kInterleave == 4, "the tail below is at most three groups");
+  if (groups - g == 3) groups_at<D, 3>(d, xk, g, stride, acc, out);
+  else if (groups - g == 2) groups_at<D, 2>(d, xk, g, stride, acc, out);
+  else if (groups - g == 1) groups_at<D, 1>(d, xk, g, stride, acc, out);
 }
 
 RTML_LEVELS_TARGET void levels_tree16_avx512(const LevelForm& lf, int32_t t, const int32_t* xk, int32_t F,

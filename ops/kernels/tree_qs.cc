@@ -181,20 +181,48 @@ static void qs_leaves16_avx512(const QsForm& q, int32_t n_features, int32_t n_tr
   }
 }
 
+// key_of of 16 floats' bits; *nan gets the lanes that are NaN.
+RTML_QS_TARGET
+static inline __m512i keys_of16(__m512i b, __mmask16* nan) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  const __m512i mag = _mm512_and_si512(b, abs_mask);
+  __m512i k = _mm512_xor_si512(b, _mm512_and_si512(_mm512_srai_epi32(b, 31), abs_mask));
+  k = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(mag, mag), k);  // -0 reads as +0
+  *nan = _mm512_cmpgt_epi32_mask(mag, inf);
+  return _mm512_mask_mov_epi32(k, *nan, abs_mask);                  // NaN: the largest key
+}
+
 RTML_QS_TARGET
 static bool float_keys_avx512(const float* x, int32_t n, int32_t* out) {
-  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
   __mmask16 any_nan = 0;
   for (int32_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m512i b = _mm512_maskz_loadu_epi32(m, x + i);
-    const __m512i mag = _mm512_and_si512(b, abs_mask);
-    __m512i k = _mm512_xor_si512(b, _mm512_and_si512(_mm512_srai_epi32(b, 31), abs_mask));
-    k = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(mag, mag), k);  // -0 reads as +0
-    const __mmask16 nan = _mm512_cmpgt_epi32_mask(mag, inf) & m;
-    k = _mm512_mask_mov_epi32(k, nan, abs_mask);                    // NaN: the largest key
-    any_nan |= nan;
+    __mmask16 nan;
+    const __m512i k = keys_of16(_mm512_maskz_loadu_epi32(m, x + i), &nan);
+    any_nan |= nan & m;
     _mm512_mask_storeu_epi32(out + i, m, k);
+  }
+  return any_nan != 0;
+}
+
+// Feature c of the 16 rows of a group in one gather (rows past n repeat row n - 1).
+RTML_QS_TARGET
+static bool keys16_avx512(const float* x, int64_t n, int64_t stride, int32_t F, int32_t* out) {
+  __mmask16 any_nan = 0;
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int64_t g0 = 0; g0 < n; g0 += 16) {
+    const int32_t last = static_cast<int32_t>(std::min<int64_t>(15, n - 1 - g0));
+    const __m512i rows = _mm512_min_epi32(lane, _mm512_set1_epi32(last));
+    __m512i idx = _mm512_mullo_epi32(rows, _mm512_set1_epi32(static_cast<int32_t>(stride)));
+    const float* base = x + g0 * stride;
+    int32_t* o = out + g0 * F;
+    for (int32_t c = 0; c < F; ++c) {
+      __mmask16 nan;
+      const __m512i k = keys_of16(_mm512_i32gather_epi32(idx, base, 4), &nan);
+      any_nan |= nan;
+      _mm512_storeu_si512(o + c * 16, k);
+      idx = _mm512_add_epi32(idx, _mm512_set1_epi32(1));
+    }
   }
   return any_nan != 0;
 }
@@ -238,6 +266,25 @@ bool float_keys(const float* x, int32_t n, int32_t* out) {
     out[i] = key_of(x[i]);
     nan |= out[i] == std::numeric_limits<int32_t>::max();
   }
+  return nan;
+}
+
+bool keys16(const float* x, int64_t n, int64_t stride, int32_t F, int32_t* out) {
+#if defined(__x86_64__)
+  // Gather offsets are int32: 16 rows of the stride must fit.
+  if (qs_available() && stride > 0 && 16 * stride + F < std::numeric_limits<int32_t>::max())
+    return keys16_avx512(x, n, stride, F, out);
+#endif
+  bool nan = false;
+  for (int64_t g0 = 0; g0 < n; g0 += 16)
+    for (int l = 0; l < 16; ++l) {
+      const float* row = x + std::min<int64_t>(g0 + l, n - 1) * stride;
+      for (int32_t c = 0; c < F; ++c) {
+        const int32_t k = key_of(row[c]);
+        out[(g0 * F) + c * 16 + l] = k;
+        nan |= k == std::numeric_limits<int32_t>::max();
+      }
+    }
   return nan;
 }
 

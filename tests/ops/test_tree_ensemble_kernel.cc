@@ -417,6 +417,33 @@ TEST(TreeKernel, FloatKeysMatchKeyOf) {
   }
 }
 
+// Rows regrouped 16 to a group as keys (a gather per feature where the host has AVX-512): every
+// key equals key_of of its row's value, rows past n repeat the last row, NaN flagged exactly.
+TEST(TreeKernel, Keys16RegroupsRowsAsKeys) {
+  std::mt19937 rng(9);
+  for (int64_t n : {1, 15, 16, 17, 40, 100}) {
+    for (int32_t F : {1, 5, 21}) {
+      for (int64_t stride : {int64_t{F}, int64_t{F} + 3}) {
+        for (int with_nan = 0; with_nan < 2; ++with_nan) {
+          std::vector<float> x = inputs<float>(static_cast<uint32_t>(rng()), n, static_cast<int>(stride), false);
+          if (with_nan) x[static_cast<size_t>((rng() % n) * stride + rng() % F)] = std::nanf("");
+          const int64_t groups = (n + 15) / 16;
+          std::vector<int32_t> k(static_cast<size_t>(groups * 16 * F + 1), 12345);
+          const bool nan = keys16(x.data(), n, stride, F, k.data());
+          EXPECT_EQ(nan, with_nan == 1) << "n " << n << " F " << F;
+          for (int64_t g = 0; g < groups; ++g)
+            for (int32_t c = 0; c < F; ++c)
+              for (int r = 0; r < 16; ++r) {
+                const int64_t row = std::min<int64_t>(g * 16 + r, n - 1);
+                ASSERT_EQ(k[(g * F + c) * 16 + r], key_of(x[row * stride + c])) << "n " << n << " row " << g * 16 + r << " col " << c;
+              }
+          EXPECT_EQ(k.back(), 12345) << "wrote past the groups";
+        }
+      }
+    }
+  }
+}
+
 // A forest with an EQ chain (shared subtrees) or a tree of more than 64 leaves has no
 // QuickScorer form; the kernel walks it.
 TEST(TreeKernel, QuickScorerFormOnlyForProperSmallTrees) {
