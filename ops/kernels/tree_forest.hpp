@@ -27,6 +27,11 @@
 //                     (gradient boosting's one class per tree): (leaf_target[l], leaf_value[l]);
 //                     otherwise weights w_begin[l] .. w_begin[l+1] into (w_target, w_value).
 //
+// Two more forms of float forests serve batches where the host has AVX-512: QsForm (QuickScorer,
+// trees of at most 64 leaves) and LevelForm (each tree padded to a complete tree of depth <= 10,
+// walked level by level for 16 rows at once). build_levels estimates the three kernels' costs
+// from measured per-tree figures and marks the form Path::Auto should take.
+//
 // Comparisons happen in T (float or double, as ONNX Runtime does: float thresholds for float and
 // integer inputs, double thresholds for double inputs; integers are converted to T first).
 #pragma once
