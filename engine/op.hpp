@@ -53,10 +53,15 @@ class ThreadPool {
   // Calls fn(begin, end) on disjoint chunks covering [0, n), chunks of at least `grain` items,
   // at most one chunk per thread. Returns when every chunk is done. No allocation.
   void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
+  // Calls fn(task, worker) for every task in [0, n), each task claimed by whichever thread is
+  // free first (uneven tasks or unevenly fast threads balance out); worker < threads() names the
+  // thread, so that tasks can use per-thread scratch. No allocation.
+  void parallel_tasks(int64_t n, FunctionRef<void(int64_t, int)> fn);
 
   struct Impl;
 
  private:
+  void run_chunks(int64_t n, int64_t chunks, FunctionRef<void(int64_t, int64_t)> fn);
   int threads_;
   std::unique_ptr<Impl> impl_;
 };

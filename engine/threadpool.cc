@@ -27,6 +27,11 @@ inline void cpu_relax() {
 #endif
 }
 
+// The pool and index of the pool worker running on this thread (a thread calling into a pool
+// that is not its own is worker 0 of that call).
+thread_local const void* tl_pool = nullptr;
+thread_local int tl_worker = 0;
+
 struct ThreadPool::Impl {
   std::mutex mu;
   std::condition_variable wake, done;
@@ -98,14 +103,34 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
-  int64_t chunks = std::min<int64_t>(threads_, (n + grain - 1) / grain);
+  run_chunks(n, std::min<int64_t>(threads_, (n + grain - 1) / grain), fn);
+}
+
+void ThreadPool::parallel_tasks(int64_t n, FunctionRef<void(int64_t, int)> fn) {
+  if (n <= 0) return;
+  const void* self = impl_.get();
+  auto one = [&](int64_t b, int64_t e) {
+    const int w = tl_pool == self ? tl_worker : 0;
+    for (int64_t t = b; t < e; ++t) fn(t, w);
+  };
+  if (threads_ <= 1) return one(0, n);
+  run_chunks(n, std::min<int64_t>(n, 1 << 30), one);
+}
+
+// fn over [0, n) in `chunks` chunks claimed one at a time by the caller and the workers.
+void ThreadPool::run_chunks(int64_t n, int64_t chunks, FunctionRef<void(int64_t, int64_t)> fn) {
   if (chunks <= 1) {
     fn(0, n);
     return;
   }
   Impl& p = *impl_;
   if (p.workers.empty())
-    for (int i = 1; i < threads_; ++i) p.workers.emplace_back([&p] { p.loop(); });
+    for (int i = 1; i < threads_; ++i)
+      p.workers.emplace_back([&p, i] {
+        tl_pool = &p;
+        tl_worker = i;
+        p.loop();
+      });
   p.fn = &fn;
   p.n = n;
   p.chunk = (n + chunks - 1) / chunks;

@@ -39,6 +39,7 @@ struct TreePlan : PlanData {
   int64_t rows = 0, cols = 0;
   int64_t block = 0;     // rows per accumulation block
   int slots = 1;         // threads used (each with its own scratch slot)
+  int64_t tasks = 1;     // row ranges the threads share out (rows split across threads)
   bool split_trees = false;
   size_t slot_bytes = 0;
   size_t off_has = 0, off_x = 0, off_z = 0, off_work = 0;
@@ -102,12 +103,12 @@ Status tree_run(const KernelCtx& k) {
   if (p.slots <= 1) {
     rows(0, N, 0);
   } else if (!p.split_trees) {
-    const int S = p.slots;
-    k.env->pool->parallel_for(S, 1, [&](int64_t b, int64_t e) {
-      // Slot boundaries on whole groups of the QuickScorer kernel (a partial group costs a full one).
-      auto edge = [&](int64_t s) { return s >= S ? N : std::min(N, (N * s / S + trees::kQsRows / 2) / trees::kQsRows * trees::kQsRows); };
-      for (int64_t s = b; s < e; ++s) rows(edge(s), edge(s + 1), static_cast<int>(s));
-    });
+    // Row ranges as tasks taken by whichever thread is free (threads of this VM run unevenly);
+    // each thread works in its own scratch slot. Task edges on whole 16-row groups (the vector
+    // kernels' unit: a partial group costs a full one).
+    const int64_t NT = p.tasks;
+    auto edge = [&](int64_t t) { return t >= NT ? N : std::min(N, (N * t / NT + trees::kQsRows / 2) / trees::kQsRows * trees::kQsRows); };
+    k.env->pool->parallel_tasks(NT, [&](int64_t t, int w) { rows(edge(t), edge(t + 1), w); });
   } else {
     // Few rows, many trees: each slot sums a range of trees, merged in tree order.
     const int S = p.slots;
@@ -193,6 +194,11 @@ Status plan_forest(PlanCtx& ctx, const TreeState& st, const Forest<T>& f) {
   if (threads > 1 && work >= kMinParallelSteps) {
     if (N >= 16 * threads) {
       p.slots = threads;
+      // Several tasks per thread balance uneven threads; a forest bigger than L2 is streamed
+      // once per task, so it gets one task per thread.
+      const size_t bytes = f.nodes.size() * sizeof(f.nodes[0]) + f.levels.data.size() * sizeof(int32_t);
+      const int64_t per = bytes <= (512u << 10) ? 4 : 1;
+      p.tasks = std::min<int64_t>(threads * per, N / trees::kQsRows);
     } else if (f.n_trees() >= 8 * threads) {
       p.slots = threads;
       p.split_trees = true;

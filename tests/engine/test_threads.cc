@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -101,4 +102,58 @@ TEST(Threads, PoolCoversEveryIndexOnceAcrossSpinAndSleep) {
       if (job % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // past the spin: workers sleep
     }
   }
+}
+
+// Dynamic tasks: every task runs once, the worker index is below threads() and no two tasks
+// running at the same time share one (per-thread scratch relies on it), and a second pool called
+// from inside the first's worker numbers that thread 0 of its own call.
+TEST(Threads, PoolTasksRunOnceWithDistinctWorkers) {
+  for (int threads : {1, 2, 3}) {
+    rtml::ThreadPool pool(threads);
+    std::vector<std::atomic<int>> hits(200);
+    std::vector<std::atomic<int>> busy(static_cast<size_t>(threads));
+    std::atomic<int> clashes{0}, bad_index{0};
+    for (int job = 0; job < 200; ++job) {
+      const int64_t n = 1 + (job * 13) % 200;
+      for (int64_t i = 0; i < n; ++i) hits[i].store(0);
+      pool.parallel_tasks(n, [&](int64_t t, int w) {
+        if (w < 0 || w >= threads) {
+          bad_index.fetch_add(1);
+          return;
+        }
+        if (busy[w].fetch_add(1) != 0) clashes.fetch_add(1);
+        hits[t].fetch_add(1);
+        for (volatile int spin = 0; spin < 200; spin = spin + 1) {
+        }
+        busy[w].fetch_sub(1);
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "threads " << threads << " job " << job << " task " << i;
+      if (job % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(clashes.load(), 0);
+    EXPECT_EQ(bad_index.load(), 0);
+  }
+  // Pool `inner` used (one caller at a time) from both threads of pool `outer`: outer's worker is
+  // worker 0 of inner's call, never inner's worker 1.
+  rtml::ThreadPool outer(2), inner(2);
+  std::mutex one_caller;
+  std::atomic<int> clash{0}, bad{0};
+  std::atomic<int> inner_busy[2] = {0, 0};
+  for (int job = 0; job < 50; ++job) {
+    outer.parallel_tasks(8, [&](int64_t, int) {
+      std::lock_guard<std::mutex> lock(one_caller);
+      inner.parallel_tasks(16, [&](int64_t, int w) {
+        if (w < 0 || w >= 2) {
+          bad.fetch_add(1);
+          return;
+        }
+        if (inner_busy[w].fetch_add(1) != 0) clash.fetch_add(1);
+        for (volatile int spin = 0; spin < 20000; spin = spin + 1) {
+        }
+        inner_busy[w].fetch_sub(1);
+      });
+    });
+  }
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(clash.load(), 0);
 }
