@@ -171,13 +171,29 @@ void linear_rows(const KernelCtx& k, int64_t r0, int64_t r1) {
       v.small(st.wt, x, rows, sc, best, linear::kPostNone, linear::kNormNone);
       v.logistic(sc, sc, rows * C);
       if (st.normalize) {
+        // Each row's norm repeated over its C slots, then one vectorisable division pass.
         float* den = scratch + pd.den_offset + r0 * C;
-        for (int64_t r = 0; r < rows; ++r) {
-          const float* row = sc + r * C;
-          float d = st.norm == Norm::Max ? std::numeric_limits<float>::lowest() : 0.f;
-          for (int64_t c = 0; c < C; ++c) d = st.norm == Norm::Max ? std::max(d, row[c]) : d + std::fabs(row[c]);
-          if (d == 0.f) d = 1.f;  // a zero norm leaves the row as it is
-          for (int64_t c = 0; c < C; ++c) den[r * C + c] = d;
+        auto fill = [&](auto norm_of) {
+          for (int64_t r = 0; r < rows; ++r) {
+            float d = norm_of(sc + r * C);
+            if (d == 0.f) d = 1.f;  // a zero norm leaves the row as it is
+            for (int64_t c = 0; c < C; ++c) den[r * C + c] = d;
+          }
+        };
+        if (st.norm == Norm::Max) {
+          fill([&](const float* row) {
+            float d = std::numeric_limits<float>::lowest();
+            for (int64_t c = 0; c < C; ++c) d = std::max(d, row[c]);
+            return d;
+          });
+        } else if (C == 2) {
+          fill([](const float* row) { return std::fabs(row[0]) + std::fabs(row[1]); });
+        } else {
+          fill([&](const float* row) {
+            float d = 0.f;
+            for (int64_t c = 0; c < C; ++c) d += std::fabs(row[c]);
+            return d;
+          });
         }
         for (int64_t i = 0; i < rows * C; ++i) sc[i] /= den[i];
       }
