@@ -1,5 +1,6 @@
-// tree_eval.cc - scores of a packed forest: accumulation over trees (interleaved walks or the
-// scalar reference) and ONNX Runtime's finalisation (base values, transforms, binary cases).
+// tree_eval.cc - scores of a packed forest: accumulation over trees (interleaved walks, the
+// QuickScorer kernel, the level tables or the scalar reference; acc_op picks) and ONNX Runtime's
+// finalisation (base values, transforms, binary cases).
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
