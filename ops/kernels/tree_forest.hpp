@@ -235,7 +235,7 @@ void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int
 bool float_keys(const float* x, int32_t n, int32_t* out);
 // Rows [0, n) of x (row-major, `stride` floats a row) as keys in groups of 16 rows: group g's
 // feature c of row r at out[g * F * 16 + c * 16 + r], the last row repeated to fill the last
-// group (a gather per feature and group where the host has AVX-512). Returns whether an x is NaN.
+// group (a transpose in registers where the host has AVX-512). Returns whether an x is NaN.
 bool keys16(const float* x, int64_t n, int64_t stride, int32_t F, int32_t* out);
 // acc[r] += value[leaves[t * 16 + r]] for every tree t in order (single-target sums).
 void qs_sum16(const int32_t* leaves, int32_t n_trees, const float* value, float* acc);
