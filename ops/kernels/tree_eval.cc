@@ -182,8 +182,9 @@ void acc_qs(const Forest<T>& f, const T* x, int64_t n, int64_t stride, T* score,
 }
 
 // Blocks of rows through the level tables (tree_levels.cc), tree by tree: the rows regrouped 16
-// to a group; single-value sums add in a vector per group in tree order, from the rows' current
-// scores, as the reference does. Returns false (nothing done) when a value is NaN.
+// to a group; when each tree feeds one target, sums add in a vector per group and target in tree
+// order, from the rows' current scores, as the reference does; otherwise the leaves are added
+// row by row. Returns false (nothing done) when a value is NaN.
 template <Op kOp, class T>
 bool acc_levels(const Forest<T>& f, const T* x, int64_t n, int64_t stride, int32_t t0, int32_t t1, T* score,
                 uint8_t* has, T* work) {
