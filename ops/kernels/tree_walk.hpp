@@ -127,8 +127,17 @@ inline void walk_trees(const Node<T>* nodes, const int32_t* roots, int32_t depth
   if constexpr (!kNaN && L == kWalkLanes) {
     walk_lanes<T, 0>(n, depth, xb);
   } else {
-    for (int32_t d = 0; d < depth; ++d)
+    for (int32_t d = 0; d < depth; ++d) {
       for (int l = 0; l < L; ++l) n[l] = step<T, kNaN>(n[l], xb);
+      // Every fourth step: stop once every lane sits on a leaf. Measured on hgb_cls_nan (rows
+      // with NaN, trees up to 17 deep, a row's paths much shorter): batch 1 1.79 -> 1.43 us. The
+      // same test in the NaN-free asm walk and in the batch walk gained nothing and was left out.
+      if ((d & 3) == 3) {
+        bool all_leaves = true;
+        for (int l = 0; l < L; ++l) all_leaves &= n[l]->jrel == 0;
+        if (all_leaves) break;
+      }
+    }
   }
   for (int l = 0; l < L; ++l) leaf[l] = n[l]->aux >> 1;
 }
