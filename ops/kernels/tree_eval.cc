@@ -69,39 +69,23 @@ template <class T, int L>
 bool regroup(const T* x, int64_t n, int64_t stride, int32_t F, T* out) {
   using K = Key<T>;
   K* ko = reinterpret_cast<K*>(out);
-  if constexpr (std::is_same_v<T, float> && L == 16) {
-    return keys16(x, n, stride, F, ko);
-  } else if constexpr (std::is_same_v<T, float>) {
-    // Keys of a row at once (vectorised), then spread to the lanes.
-    constexpr int32_t kBuf = 256;
-    alignas(64) int32_t buf[kBuf];
-    bool nan = false;
+  if constexpr (std::is_same_v<T, float>) {
+    return group_keys(x, n, stride, F, L, ko);
+  } else {
+    K top = std::numeric_limits<K>::min();
     for (int64_t g0 = 0; g0 < n; g0 += L) {
       K* o = ko + g0 * F;
       for (int l = 0; l < L; ++l) {
         const T* row = x + std::min<int64_t>(g0 + l, n - 1) * stride;
-        for (int32_t c0 = 0; c0 < F; c0 += kBuf) {
-          const int32_t m = std::min(kBuf, F - c0);
-          nan |= float_keys(row + c0, m, buf);
-          for (int32_t c = 0; c < m; ++c) o[(c0 + c) * L + l] = buf[c];
+        for (int32_t c = 0; c < F; ++c) {
+          const K k = key_of(row[c]);
+          o[c * L + l] = k;
+          top = std::max(top, k);
         }
       }
     }
-    return nan;
+    return top == std::numeric_limits<K>::max();
   }
-  K top = std::numeric_limits<K>::min();
-  for (int64_t g0 = 0; g0 < n; g0 += L) {
-    K* o = ko + g0 * F;
-    for (int l = 0; l < L; ++l) {
-      const T* row = x + std::min<int64_t>(g0 + l, n - 1) * stride;
-      for (int32_t c = 0; c < F; ++c) {
-        const K k = key_of(row[c]);
-        o[c * L + l] = k;
-        top = std::max(top, k);
-      }
-    }
-  }
-  return top == std::numeric_limits<K>::max();
 }
 
 // Trees outer, rows inner in groups of kGroup: a tree stays in L1 while the rows go through it

@@ -233,10 +233,11 @@ void qs_leaves16(const QsForm& q, int32_t n_features, int32_t n_trees, const int
 // out[i] = key_of(x[i]) for i < n (vectorised where the host has AVX-512); returns whether an x
 // is NaN.
 bool float_keys(const float* x, int32_t n, int32_t* out);
-// Rows [0, n) of x (row-major, `stride` floats a row) as keys in groups of 16 rows: group g's
-// feature c of row r at out[g * F * 16 + c * 16 + r], the last row repeated to fill the last
-// group (a transpose in registers where the host has AVX-512). Returns whether an x is NaN.
-bool keys16(const float* x, int64_t n, int64_t stride, int32_t F, int32_t* out);
+// Rows [0, n) of x (row-major, `stride` floats a row) as keys in groups of L rows (the walk's 12,
+// the vector kernels' 16): group g's feature c of row r at out[g * F * L + c * L + r], the last
+// row repeated to fill the last group. L = 16 is a transpose in registers where the host has
+// AVX-512; otherwise each row's keys are computed at once and spread. Returns whether an x is NaN.
+bool group_keys(const float* x, int64_t n, int64_t stride, int32_t F, int32_t L, int32_t* out);
 // acc[r] += value[leaves[t * 16 + r]] for every tree t in order (single-target sums).
 void qs_sum16(const int32_t* leaves, int32_t n_trees, const float* value, float* acc);
 // The scalar form, whatever the host (what qs_leaves16 runs without AVX-512).

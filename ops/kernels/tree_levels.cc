@@ -17,8 +17,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 // GCC 12's avx512fintrin.h (_mm512_undefined_* inside the gather and permute intrinsics) trips
-// this warning, GCC bug 105593 (the *_avx512.cc files get the same flag from CMakeLists.txt).
+// these warnings, GCC bug 105593 (the *_avx512.cc files get the same flag from CMakeLists.txt).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace rtml::trees {

@@ -20,6 +20,10 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+// GCC 12's avx512fintrin.h (_mm512_undefined_* inside the masked intrinsics) trips these
+// warnings, GCC bug 105593 (as in tree_levels.cc).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace rtml::trees {
@@ -297,20 +301,25 @@ bool float_keys(const float* x, int32_t n, int32_t* out) {
   return nan;
 }
 
-bool keys16(const float* x, int64_t n, int64_t stride, int32_t F, int32_t* out) {
+bool group_keys(const float* x, int64_t n, int64_t stride, int32_t F, int32_t L, int32_t* out) {
 #if defined(__x86_64__)
-  if (qs_available()) return keys16_avx512(x, n, stride, F, out);
+  if (L == 16 && qs_available()) return keys16_avx512(x, n, stride, F, out);
 #endif
+  // Keys of a row at once (float_keys), then spread to the lanes.
+  constexpr int32_t kBuf = 256;
+  alignas(64) int32_t buf[kBuf];
   bool nan = false;
-  for (int64_t g0 = 0; g0 < n; g0 += 16)
-    for (int l = 0; l < 16; ++l) {
+  for (int64_t g0 = 0; g0 < n; g0 += L) {
+    int32_t* o = out + g0 * F;
+    for (int32_t l = 0; l < L; ++l) {
       const float* row = x + std::min<int64_t>(g0 + l, n - 1) * stride;
-      for (int32_t c = 0; c < F; ++c) {
-        const int32_t k = key_of(row[c]);
-        out[(g0 * F) + c * 16 + l] = k;
-        nan |= k == std::numeric_limits<int32_t>::max();
+      for (int32_t c0 = 0; c0 < F; c0 += kBuf) {
+        const int32_t m = std::min(kBuf, F - c0);
+        nan |= float_keys(row + c0, m, buf);
+        for (int32_t c = 0; c < m; ++c) o[(c0 + c) * L + l] = buf[c];
       }
     }
+  }
   return nan;
 }
 

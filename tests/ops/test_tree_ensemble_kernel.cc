@@ -197,7 +197,9 @@ void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
     accumulate(f, x.data(), n, cols, 0, f.n_trees(), s.data(), h.data(), work.data(), path);
     for (int64_t i = 0; i < n * K; ++i) {
       ASSERT_EQ(h[i], ref_h[i]) << "path " << int(path) << " at " << i;
-      if (ref_h[i] || K == 1) ASSERT_EQ(s[i], ref_s[i]) << "path " << int(path) << " row " << i / K;
+      if (ref_h[i] || K == 1) {
+        ASSERT_EQ(s[i], ref_s[i]) << "path " << int(path) << " row " << i / K;
+      }
     }
   }
   // Trees split in three ranges and merged (the single-row parallel path), row by row.
@@ -215,7 +217,9 @@ void check_case(const Case& c, int64_t n, bool with_nan, uint32_t seed) {
     merge_scores(f, s[0].data(), h[0].data(), s[2].data(), h[2].data());
     for (int k = 0; k < K; ++k) {
       ASSERT_EQ(h[0][k], ref_h[r * K + k]);
-      if (ref_h[r * K + k]) ASSERT_NEAR(s[0][k], ref_s[r * K + k], 1e-4 * (1 + std::fabs(ref_s[r * K + k])));
+      if (ref_h[r * K + k]) {
+        ASSERT_NEAR(s[0][k], ref_s[r * K + k], 1e-4 * (1 + std::fabs(ref_s[r * K + k])));
+      }
     }
   }
 }
@@ -335,7 +339,9 @@ TEST(TreeKernel, LevelsMatchTheReference) {
               merge_scores(f, &s[0][r * K], &h[0][r * K], &s[2][r * K], &h[2][r * K]);
               for (int k = 0; k < K; ++k) {
                 ASSERT_EQ(h[0][r * K + k], ref_h[r * K + k]) << "row " << r << " target " << k;
-                if (ref_h[r * K + k]) ASSERT_NEAR(s[0][r * K + k], ref_s[r * K + k], 1e-4 * (1 + std::fabs(ref_s[r * K + k])));
+                if (ref_h[r * K + k]) {
+                  ASSERT_NEAR(s[0][r * K + k], ref_s[r * K + k], 1e-4 * (1 + std::fabs(ref_s[r * K + k])));
+                }
               }
             }
           }
@@ -429,7 +435,7 @@ TEST(TreeKernel, Keys16RegroupsRowsAsKeys) {
           if (with_nan) x[static_cast<size_t>((rng() % n) * stride + rng() % F)] = std::nanf("");
           const int64_t groups = (n + 15) / 16;
           std::vector<int32_t> k(static_cast<size_t>(groups * 16 * F + 1), 12345);
-          const bool nan = keys16(x.data(), n, stride, F, k.data());
+          const bool nan = group_keys(x.data(), n, stride, F, 16, k.data());
           EXPECT_EQ(nan, with_nan == 1) << "n " << n << " F " << F;
           for (int64_t g = 0; g < groups; ++g)
             for (int32_t c = 0; c < F; ++c)
@@ -533,7 +539,9 @@ TEST(TreeKernel, MalformedGraphsAreRefused) {
       cyc.g.tchild[i] = cyc.g.roots[0];
       break;
     }
-  if (static_cast<Mode>(cyc.g.mode[cyc.g.roots[0]]) != Mode::Leaf) EXPECT_NE(build_forest(cyc.g, cyc.info, &f), "");
+  if (static_cast<Mode>(cyc.g.mode[cyc.g.roots[0]]) != Mode::Leaf) {
+    EXPECT_NE(build_forest(cyc.g, cyc.info, &f), "");
+  }
   Case bad = c;
   bad.g.roots.push_back(static_cast<int32_t>(bad.g.size()) + 5);
   EXPECT_NE(build_forest(bad.g, bad.info, &f), "");
